@@ -1,0 +1,207 @@
+"""Kafka plumbing: topic creation, an acknowledged publisher and a batch consumer that commits after work."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from treatywatch.common.events import Event, partition_key, to_json
+from treatywatch.common.logging import log
+from treatywatch.common.settings import Settings
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+class BrokerUnavailable(Exception):
+    """The broker did not acknowledge in time: nothing can be promised about the events."""
+
+
+async def ensure_topics(settings: Settings) -> None:
+    """Create the event and dead-letter topics if missing (idempotent)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(name, settings.topic_partitions, 1)
+            for name in (settings.topic, settings.dead_letter_topic)
+            if name not in existing
+        ]
+        if not wanted:
+            return
+        # aiokafka reports failures as error codes in the response rather than raising.
+        response = await admin.create_topics(wanted)
+        for topic, code, *rest in response.topic_errors:
+            if code not in (0, TOPIC_ALREADY_EXISTS):
+                raise RuntimeError(f"cannot create topic {topic}: error {code} {rest}")
+    finally:
+        await admin.close()
+
+
+@dataclass(frozen=True)
+class Message:
+    """One Kafka message to publish."""
+
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+def event_message(topic: str, event: Event) -> Message:
+    """The Kafka message for an event: keyed for order, CloudEvent headers for routing without parsing."""
+    headers = [("ce_id", event.id.encode()), ("ce_type", event.type.encode())]
+    if event.traceparent:
+        headers.append(("traceparent", event.traceparent.encode()))
+    return Message(topic, partition_key(event).encode(), to_json(event), headers)
+
+
+class Publisher:
+    """An aiokafka producer that reports success only once the broker acknowledged every message."""
+
+    def __init__(self, settings: Settings, timeout_s: float = 15.0) -> None:
+        self._settings = settings
+        self._timeout_s = timeout_s
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=self._settings.kafka_idempotence,
+            compression_type="gzip",
+            linger_ms=2,
+            max_batch_size=256 * 1024,
+            max_request_size=16 * 1024 * 1024,
+            request_timeout_ms=int(self._timeout_s * 1000),
+        )
+        try:
+            await producer.start()
+        except BaseException:
+            await producer.stop()
+            raise
+        self._producer = producer
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        """Send all messages and wait for every acknowledgement; raise BrokerUnavailable otherwise."""
+        if self._producer is None:
+            raise BrokerUnavailable("the producer is not connected")
+        producer = self._producer
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                futures = [
+                    await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in messages
+                ]
+                await asyncio.gather(*futures)
+        except (KafkaError, TimeoutError) as exc:
+            raise BrokerUnavailable(f"the broker did not acknowledge: {exc!r}") from exc
+
+    async def publish_events(self, events: Sequence[Event]) -> None:
+        """Publish events to the event topic, acknowledged."""
+        await self.publish([event_message(self._settings.topic, e) for e in events])
+
+    async def ping(self) -> None:
+        """Raise unless the broker answers a metadata request."""
+        if self._producer is None:
+            raise BrokerUnavailable("the producer is not connected")
+        async with asyncio.timeout(3):
+            await self._producer.client.fetch_all_metadata()
+
+
+BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[None]]
+
+
+class Consumer:
+    """A consumer group member: fetch a batch, apply it, then commit; never commit unapplied work."""
+
+    def __init__(self, settings: Settings, group_id: str, max_records: int = 500) -> None:
+        self._settings = settings
+        self._group_id = group_id
+        self._max_records = max_records
+        self._consumer: AIOKafkaConsumer | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            self._settings.topic,
+            bootstrap_servers=self._settings.kafka_bootstrap,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_wait_ms=50,
+        )
+        try:
+            await consumer.start()
+        except BaseException:
+            await consumer.stop()
+            raise
+        self._consumer = consumer
+
+    async def run(self, handler: BatchHandler) -> None:
+        """Loop until stopped: apply each fetched batch, then commit its offsets."""
+        consumer = self._require()
+        while not self._stopping.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+            records = [r for part in batches.values() for r in part]
+            if not records:
+                continue
+            await handler(records)
+            offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
+            await consumer.commit(offsets)
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
+    def started(self) -> bool:
+        return self._consumer is not None
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    async def ping(self) -> None:
+        """Raise unless the broker answers a metadata request."""
+        async with asyncio.timeout(3):
+            await self._require()._client.fetch_all_metadata()
+
+    def _require(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise BrokerUnavailable("the consumer is not connected")
+        return self._consumer
+
+
+async def run_consumer_forever(consumer: Consumer, handler: BatchHandler, name: str) -> None:
+    """Run a consumer loop, reconnecting after failures so a transient error never stops consumption.
+
+    A failed batch was not committed, so the restarted group member reads it again.
+    """
+    delay = 0.5
+    while not consumer.stopping:
+        try:
+            if not consumer.started:
+                await consumer.start()
+            await consumer.run(handler)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("consumer_failed", consumer=name, retry_in_s=delay)
+            await consumer.stop()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)

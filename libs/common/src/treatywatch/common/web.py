@@ -1,0 +1,198 @@
+"""What every HTTP service shares: problem details, auth, body limits, health and metrics."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import ValidationError
+from starlette.routing import Match
+
+from treatywatch.common.settings import Settings, hash_key
+
+PROBLEM = "application/problem+json"
+Check = Callable[[], Awaitable[None]]
+
+HTTP_REQUESTS = Counter(
+    "treatywatch_http_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "treatywatch_http_request_seconds",
+    "HTTP request latency by route",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+class Problem(Exception):
+    """An error answered as RFC 9457 problem details."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+        self.errors, self.headers, self.extra = errors, headers, extra
+
+
+def problem_response(problem: Problem) -> JSONResponse:
+    """The problem+json response for a Problem."""
+    body: dict[str, Any] = {
+        "type": f"https://treatywatch.org/problems/{problem.title.lower().replace(' ', '-')}",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        **problem.extra,
+    }
+    if problem.errors is not None:
+        body["errors"] = problem.errors
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM, headers=problem.headers)
+
+
+def validation_errors(exc: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()) -> list[dict[str, Any]]:
+    """Each validation error as {path, message, type}; the path names the field (e.g. `data.treaty_id`)."""
+    out = []
+    for err in exc.errors():
+        loc = [*prefix, *err["loc"]]
+        out.append({"path": ".".join(str(p) for p in loc), "message": err["msg"], "type": err["type"]})
+    return out
+
+
+def invalid(errors: list[dict[str, Any]], detail: str = "the request does not match the contract") -> Problem:
+    """A 422 listing every bad field."""
+    return Problem(422, "Invalid request", detail, errors=errors)
+
+
+def _route_of(request: Request) -> str:
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "other"))
+    return "unmatched"
+
+
+def create_app(
+    *,
+    title: str,
+    description: str,
+    settings: Settings,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    checks: Callable[[FastAPI], dict[str, Check]],
+) -> FastAPI:
+    """A FastAPI app with the shared error format, body limit, metrics and health endpoints."""
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(invalid(validation_errors(exc)))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(exc.status_code, "Error")
+        return problem_response(Problem(exc.status_code, title, str(exc.detail), headers=exc.headers))
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
+            return problem_response(
+                Problem(413, "Payload too large", f"the body exceeds {settings.max_body_bytes} bytes")
+            )
+        started = time.perf_counter()
+        route = _route_of(request)
+        response = await call_next(request)
+        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], summary="The broker and the database answer")
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks(app).items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as exc:
+                results[name] = f"unavailable: {type(exc).__name__}"
+        ready = all(v == "ok" for v in results.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", "checks": results},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing more than `limit` bytes even without a Content-Length."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Problem(413, "Payload too large", f"the body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def require_scope(scope: str) -> Any:
+    """A dependency that admits a bearer key holding `scope`: 401 without a valid key, 403 without the scope."""
+
+    async def check(request: Request) -> str:
+        settings: Settings = request.app.state.settings
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        challenge = {"WWW-Authenticate": 'Bearer realm="treatywatch"'}
+        if scheme.lower() != "bearer" or not token:
+            raise Problem(401, "Unauthorized", "an API key is required: Authorization: Bearer <key>", headers=challenge)
+        scopes = settings.key_scopes.get(hash_key(token.strip()))
+        if scopes is None:
+            raise Problem(401, "Unauthorized", "the API key is not valid", headers=challenge)
+        if scope not in scopes:
+            raise Problem(403, "Forbidden", f"the API key lacks the scope {scope!r}")
+        structlog.contextvars.bind_contextvars(api_key=hash_key(token.strip())[:8])
+        return scope
+
+    return Depends(check)
+
+
+def require_read() -> Any:
+    """A dependency for reads: open unless the operator set TREATYWATCH_READ_REQUIRES_KEY."""
+
+    async def check(request: Request) -> None:
+        settings: Settings = request.app.state.settings
+        if not settings.read_requires_key:
+            return
+        header = request.headers.get("authorization", "")
+        _, _, token = header.partition(" ")
+        if not token or hash_key(token.strip()) not in settings.key_scopes:
+            raise Problem(401, "Unauthorized", "reads require an API key on this deployment")
+
+    return Depends(check)

@@ -1,0 +1,63 @@
+"""Ingest: settings, lifespan and wiring."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from treatywatch.common import mongo
+from treatywatch.common.kafka import Publisher, ensure_topics
+from treatywatch.common.logging import configure_logging
+from treatywatch.common.service import keep_trying, serve
+from treatywatch.common.settings import Settings
+from treatywatch.common.web import Check, create_app
+from treatywatch.ingest.api import router
+
+
+class IngestSettings(Settings):
+    port: int = 8001
+    publish_timeout_s: float = 10.0
+
+
+def build_app(settings: IngestSettings | None = None) -> FastAPI:
+    """The ingest app, wired to its broker and database."""
+    settings = settings or IngestSettings()
+    configure_logging("ingest", settings.log_level)
+    publisher = Publisher(settings, timeout_s=settings.publish_timeout_s)
+    client, db = mongo.connect(settings, "treatywatch_ingest")
+
+    async def connect() -> None:
+        await ensure_topics(settings)
+        await publisher.start()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.publisher = publisher
+        app.state.db = db
+        connecting = asyncio.create_task(keep_trying("kafka", connect))
+        yield
+        connecting.cancel()
+        await publisher.stop()
+        await client.close()
+
+    def checks(_: FastAPI) -> dict[str, Check]:
+        return {"kafka": publisher.ping, "mongodb": lambda: mongo.ping(db)}
+
+    app = create_app(
+        title="Treaty Watch ingest",
+        description="Accepts events, UN resolution texts and UNTC status files; publishes CloudEvents to Kafka.",
+        settings=settings,
+        lifespan=lifespan,
+        checks=checks,
+    )
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Run ingest (port 8001 unless TREATYWATCH_PORT says otherwise)."""
+    settings = IngestSettings()
+    serve(build_app(settings), settings.host, settings.port, settings.log_level)

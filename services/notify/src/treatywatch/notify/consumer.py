@@ -1,0 +1,45 @@
+"""Notify's Kafka handler: every matching (subscription, event) becomes a durable delivery before the commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord
+from prometheus_client import Counter
+from pydantic import ValidationError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from treatywatch.common.events import Event, parse_event
+from treatywatch.common.logging import log
+from treatywatch.common.mongo import Document
+from treatywatch.notify import store
+from treatywatch.notify.domain import matches
+
+EVENTS_SEEN = Counter("treatywatch_notify_events_consumed_total", "Events consumed by type", ["type"])
+DELIVERIES_CREATED = Counter("treatywatch_notify_deliveries_created_total", "Deliveries recorded")
+
+
+class Matcher:
+    """Turns fetched events into pending deliveries, then wakes the deliverer."""
+
+    def __init__(self, db: AsyncDatabase[Document], wake: Callable[[], None]) -> None:
+        self._db, self._wake = db, wake
+
+    async def __call__(self, records: list[ConsumerRecord]) -> None:
+        events: list[Event] = []
+        for record in records:
+            try:
+                events.append(parse_event(record.value))
+            except (ValidationError, ValueError):
+                # The registry dead-letters what fails the contract; there is nothing to deliver.
+                log.warning("undecodable_event_skipped", origin=f"{record.topic}/{record.partition}/{record.offset}")
+        subscriptions = await store.enabled_subscriptions(self._db)
+        pairs = [(s, e) for e in events for s in subscriptions if matches(s, e)]
+        for event in events:
+            EVENTS_SEEN.labels(event.type).inc()
+            log.info("event_consumed", event_id=event.id, type=event.type, trace_id=event.trace_id)
+        created = await store.add_deliveries(self._db, pairs, datetime.now(UTC))
+        DELIVERIES_CREATED.inc(created)
+        if created:
+            self._wake()

@@ -1,0 +1,72 @@
+"""Registry: settings, lifespan and wiring."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from treatywatch.common import mongo
+from treatywatch.common.kafka import Consumer, Publisher, ensure_topics, run_consumer_forever
+from treatywatch.common.logging import configure_logging
+from treatywatch.common.service import keep_trying, serve
+from treatywatch.common.settings import Settings
+from treatywatch.common.web import Check, create_app
+from treatywatch.registry.api import router
+from treatywatch.registry.consumer import Applier
+from treatywatch.registry.store import create_indexes
+
+
+class RegistrySettings(Settings):
+    port: int = 8002
+    group_id: str = "treatywatch-registry"
+
+
+def build_app(settings: RegistrySettings | None = None) -> FastAPI:
+    """The registry app with its consumer running in the background."""
+    settings = settings or RegistrySettings()
+    configure_logging("registry", settings.log_level)
+    client, db = mongo.connect(settings, "treatywatch_registry")
+    publisher = Publisher(settings)
+    consumer = Consumer(settings, settings.group_id)
+
+    async def start() -> None:
+        await keep_trying("mongodb", lambda: create_indexes(db))
+        await keep_trying("kafka", lambda: ensure_topics(settings))
+        await keep_trying("kafka-producer", publisher.start)
+        await run_consumer_forever(consumer, Applier(client, db, publisher, settings.dead_letter_topic), "registry")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = db
+        task = asyncio.create_task(start())
+        yield
+        consumer.request_stop()
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except TimeoutError:
+            pass
+        await consumer.stop()
+        await publisher.stop()
+        await client.close()
+
+    def checks(_: FastAPI) -> dict[str, Check]:
+        return {"kafka": consumer.ping, "mongodb": lambda: mongo.ping(db)}
+
+    app = create_app(
+        title="Treaty Watch registry",
+        description="Who is party to what on any date, what a resolution recalls, and whether its claims hold.",
+        settings=settings,
+        lifespan=lifespan,
+        checks=checks,
+    )
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    """Run the registry (port 8002 unless TREATYWATCH_PORT says otherwise)."""
+    settings = RegistrySettings()
+    serve(build_app(settings), settings.host, settings.port, settings.log_level)

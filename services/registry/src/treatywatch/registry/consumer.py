@@ -1,0 +1,84 @@
+"""The registry's Kafka handler: decode, dead-letter what fails the contract, apply the rest atomically."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from aiokafka import ConsumerRecord
+from prometheus_client import Counter, Histogram
+from pydantic import ValidationError
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from treatywatch.common.events import Event, parse_event
+from treatywatch.common.kafka import Message, Publisher
+from treatywatch.common.logging import log
+from treatywatch.common.mongo import Document
+from treatywatch.registry.store import apply_events, record_dead_letter
+
+EVENTS_APPLIED = Counter("treatywatch_registry_events_applied_total", "Events applied by type", ["type"])
+EVENTS_DUPLICATE = Counter("treatywatch_registry_events_duplicate_total", "Redelivered events ignored")
+DEAD_LETTERS = Counter("treatywatch_registry_dead_letters_total", "Messages sent to the dead-letter topic")
+APPLY_SECONDS = Histogram("treatywatch_registry_apply_seconds", "Time to apply one fetched batch")
+
+
+class Applier:
+    """Applies fetched batches: each batch in one MongoDB transaction, so a crash applies all or nothing."""
+
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document],
+        db: AsyncDatabase[Document],
+        publisher: Publisher,
+        dead_letter_topic: str,
+    ) -> None:
+        self._client, self._db = client, db
+        self._publisher, self._dlq = publisher, dead_letter_topic
+
+    async def __call__(self, records: list[ConsumerRecord]) -> None:
+        started = time.perf_counter()
+        events: list[Event] = []
+        for record in records:
+            try:
+                events.append(parse_event(record.value))
+            except (ValidationError, ValueError) as exc:
+                await self._dead_letter(record, exc)
+        if events:
+            await self._apply(events)
+        APPLY_SECONDS.observe(time.perf_counter() - started)
+
+    async def _apply(self, events: list[Event]) -> None:
+        async def transaction(session: AsyncClientSession) -> list[Event]:
+            return await apply_events(self._db, session, events)
+
+        async with self._client.start_session() as session:
+            applied = await session.with_transaction(transaction)
+        EVENTS_DUPLICATE.inc(len(events) - len(applied))
+        for event in applied:
+            EVENTS_APPLIED.labels(event.type).inc()
+            log.info("event_applied", event_id=event.id, type=event.type, trace_id=event.trace_id)
+
+    async def _dead_letter(self, record: ConsumerRecord, exc: Exception) -> None:
+        reason = str(exc) if not isinstance(exc, ValidationError) else "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        key = f"{record.topic}/{record.partition}/{record.offset}"
+        headers = [("reason", reason.encode()[:4000]), ("origin", key.encode())]
+        # The dead-letter copy is durable before the offset is committed, so nothing is lost.
+        await self._publisher.publish([Message(self._dlq, record.key, record.value, headers)])
+        await record_dead_letter(
+            self._db,
+            {
+                "_id": key,
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "reason": reason,
+                "value": record.value.decode("utf-8", errors="replace"),
+                "received_at": datetime.now(UTC),
+            },
+        )
+        DEAD_LETTERS.inc()
+        log.warning("dead_letter", origin=key, reason=reason)

@@ -1,0 +1,446 @@
+"""Pure treaty law: a participant's status, a treaty's counts and timeline, and reports due. No I/O.
+
+Every result depends only on the set of records given, never on their order, and only on acts
+deposited on or before `as_of`: the record as it stood that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from treatywatch.common.rules import Reporting, TreatyRules
+
+__all__ = [
+    "ACTIONS",
+    "BINDING_ACTIONS",
+    "ActionRecord",
+    "Consent",
+    "ParticipantStatus",
+    "ReportDue",
+    "Status",
+    "TimelinePoint",
+    "TreatyStats",
+    "Withdrawal",
+    "current_actions",
+    "participant_status",
+    "participant_statuses",
+    "reports_due",
+    "timeline",
+    "treaty_entry_into_force",
+    "treaty_stats",
+]
+
+BINDING_ACTIONS: frozenset[str] = frozenset(
+    {
+        "ratification",
+        "acceptance",
+        "approval",
+        "accession",
+        "succession",
+        "definitive_signature",
+        "formal_confirmation",
+        "consent_to_be_bound",
+    }
+)
+
+# The action vocabulary of the contract, in the order acts of the same day are read: a same-day
+# withdrawal and re-accession (a denunciation to re-join with a new reservation) must be read in
+# that order, and statements attach to the act they follow.
+ACTIONS: tuple[str, ...] = (
+    "signature",
+    "withdrawal",
+    "ratification",
+    "acceptance",
+    "approval",
+    "accession",
+    "succession",
+    "definitive_signature",
+    "formal_confirmation",
+    "consent_to_be_bound",
+    "provisional_application",
+    "declaration",
+    "reservation",
+    "objection",
+)
+_ACTION_RANK = {action: rank for rank, action in enumerate(ACTIONS)}
+
+Status = Literal["party", "signatory", "withdrawn"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """One recorded treaty action (the data of a `treaty.action.recorded` event) of one participant."""
+
+    # `dt.date` because the field named `date` shadows the type inside the class body.
+    event_id: str
+    action: str
+    date: dt.date
+    effective_date: dt.date | None = None
+    notification: str | None = None
+    corrects: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """The binding act a participant's status rests on."""
+
+    action: str
+    date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A withdrawal deposited on `date`; `effective_on` is None when neither event nor rules say."""
+
+    date: dt.date
+    effective_on: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantStatus:
+    """A participant's standing in a treaty on a given day.
+
+    For a withdrawn participant, `consent` and `in_force_on` describe the participation the
+    withdrawal ended; `withdrawal` is the pending (party) or effective (withdrawn) one.
+    """
+
+    status: Status
+    consent: Consent | None
+    signature: date | None
+    in_force_on: date | None
+    in_force: bool
+    withdrawal: Withdrawal | None
+    actions: tuple[ActionRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TreatyStats:
+    """A treaty's counts on a given day; `in_force` is None when it cannot be known from the rules."""
+
+    parties: int
+    in_force: int | None
+    signatories: int
+    withdrawn: int
+    entry_into_force: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePoint:
+    """The counts from `date` until the next point."""
+
+    date: dt.date
+    parties: int
+    in_force: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportDue:
+    """One report a participant owes: `period` is "initial" or the calendar year covered ("2008")."""
+
+    period: str
+    due_on: date
+    submitted_on: date | None
+    overdue: bool
+
+
+def _order_key(record: ActionRecord) -> tuple[date, int, str]:
+    return record.date, _ACTION_RANK.get(record.action, len(ACTIONS)), record.event_id
+
+
+def _full_key(record: ActionRecord) -> tuple[date, int, str, str, date, str, str, str]:
+    return (
+        *_order_key(record),
+        record.action,
+        record.effective_date or date.min,
+        record.notification or "",
+        record.corrects or "",
+        record.text or "",
+    )
+
+
+def current_actions(records: Iterable[ActionRecord]) -> list[ActionRecord]:
+    """The records still true, in (date, action order, event id) order.
+
+    A record named by another record's `corrects` is dropped (so a chain keeps only its last link);
+    of several records with one event id, the first in that order is kept.
+    """
+    by_id: dict[str, ActionRecord] = {}
+    for record in records:
+        kept = by_id.get(record.event_id)
+        if kept is None or _full_key(record) < _full_key(kept):
+            by_id[record.event_id] = record
+    corrected = {r.corrects for r in by_id.values() if r.corrects is not None and r.corrects != r.event_id}
+    return sorted((r for r in by_id.values() if r.event_id not in corrected), key=_order_key)
+
+
+def treaty_entry_into_force(
+    consent_dates: Iterable[date], rules: TreatyRules | None
+) -> tuple[date | None, date | None]:
+    """(date of the decisive instrument, the treaty's entry into force), or (None, None).
+
+    Pass each participant's first binding instrument only; None when the rule is unknown or too few.
+    """
+    if rules is None or rules.entry_into_force is None:
+        return None, None
+    rule = rules.entry_into_force
+    ordered = sorted(consent_dates)
+    if len(ordered) < rule.instruments:
+        return None, None
+    decisive = ordered[rule.instruments - 1]
+    return decisive, rule.delay.apply(decisive)
+
+
+def _in_force_on(
+    consent_date: date,
+    rules: TreatyRules | None,
+    treaty_in_force_on: date | None,
+    nth_instrument_date: date | None,
+) -> date | None:
+    if rules is None or treaty_in_force_on is None or nth_instrument_date is None:
+        return None
+    if consent_date <= nth_instrument_date:
+        return treaty_in_force_on
+    if rules.later_participants is None:
+        return None
+    return max(rules.later_participants.apply(consent_date), treaty_in_force_on)
+
+
+def _withdrawal_effective_on(record: ActionRecord, rules: TreatyRules | None) -> date | None:
+    if record.effective_date is not None:
+        return record.effective_date
+    if rules is None or rules.withdrawal is None:
+        return None
+    return rules.withdrawal.apply(record.date)
+
+
+@dataclass(slots=True)
+class _Period:
+    """One stretch of being bound: from a binding act until its withdrawal takes effect."""
+
+    consent: ActionRecord
+    withdrawal: Withdrawal | None = None
+
+
+def _status(
+    acts: Sequence[ActionRecord],
+    as_of: date,
+    rules: TreatyRules | None,
+    treaty_in_force_on: date | None,
+    nth_instrument_date: date | None,
+) -> ParticipantStatus | None:
+    """`participant_status` over acts already reduced by `current_actions`."""
+    visible = tuple(a for a in acts if a.date <= as_of)
+    signature: date | None = None
+    periods: list[_Period] = []
+    orphan_withdrawal: Withdrawal | None = None
+    for act in visible:
+        if act.action == "signature":
+            signature = signature or act.date
+        elif act.action in BINDING_ACTIONS:
+            # A further binding act while bound changes nothing; after a withdrawal it re-joins.
+            if not periods or periods[-1].withdrawal is not None:
+                periods.append(_Period(act))
+        elif act.action == "withdrawal":
+            withdrawal = Withdrawal(act.date, _withdrawal_effective_on(act, rules))
+            if periods and periods[-1].withdrawal is None:
+                periods[-1].withdrawal = withdrawal
+            elif not periods:
+                orphan_withdrawal = withdrawal
+
+    def ended(withdrawal: Withdrawal | None) -> bool:
+        return (
+            withdrawal is not None
+            and withdrawal.effective_on is not None
+            and withdrawal.effective_on <= as_of
+        )
+
+    # A re-joining instrument may be deposited before the withdrawal takes effect: the earlier
+    # participation stays the one in effect until then.
+    active = [p for p in periods if not ended(p.withdrawal)]
+    status: Status
+    if active:
+        status, period = "party", active[0]
+    elif periods:
+        status, period = "withdrawn", periods[-1]
+    elif ended(orphan_withdrawal):
+        return ParticipantStatus("withdrawn", None, signature, None, False, orphan_withdrawal, visible)
+    elif signature is not None:
+        return ParticipantStatus("signatory", None, signature, None, False, None, visible)
+    else:
+        return None
+    in_force_on = _in_force_on(period.consent.date, rules, treaty_in_force_on, nth_instrument_date)
+    return ParticipantStatus(
+        status=status,
+        consent=Consent(period.consent.action, period.consent.date),
+        signature=signature,
+        in_force_on=in_force_on,
+        in_force=status == "party" and in_force_on is not None and in_force_on <= as_of,
+        withdrawal=period.withdrawal,
+        actions=visible,
+    )
+
+
+def participant_status(
+    records: Iterable[ActionRecord],
+    as_of: date,
+    rules: TreatyRules | None,
+    treaty_in_force_on: date | None,
+    nth_instrument_date: date | None,
+) -> ParticipantStatus | None:
+    """A participant's status on `as_of`; None when it had not signed, bound itself or withdrawn by then.
+
+    `in_force_on` needs the rules and the treaty's decisive instrument and entry-into-force dates.
+    """
+    return _status(current_actions(records), as_of, rules, treaty_in_force_on, nth_instrument_date)
+
+
+def _first_binding_date(acts: Sequence[ActionRecord], as_of: date) -> date | None:
+    return next((a.date for a in acts if a.action in BINDING_ACTIONS and a.date <= as_of), None)
+
+
+def _entry_into_force(
+    currents: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
+) -> tuple[date | None, date | None]:
+    firsts = (_first_binding_date(acts, as_of) for acts in currents.values())
+    return treaty_entry_into_force((d for d in firsts if d is not None), rules)
+
+
+def participant_statuses(
+    participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
+) -> dict[str, ParticipantStatus]:
+    """Every participant's status on `as_of`, keyed as given; participants without a status are left out."""
+    currents = {key: current_actions(records) for key, records in participations.items()}
+    nth, in_force_on = _entry_into_force(currents, rules, as_of)
+    statuses = {key: _status(acts, as_of, rules, in_force_on, nth) for key, acts in currents.items()}
+    return {key: status for key, status in statuses.items() if status is not None}
+
+
+def _in_force_flags(status: ParticipantStatus | None, treaty_in_force_on: date | None) -> tuple[int, int]:
+    """(in force, in force unknown) for one participant: unknown when party but its date is not known."""
+    if status is None or status.status != "party":
+        return 0, 0
+    if status.in_force_on is None:
+        return 0, int(treaty_in_force_on is not None)
+    return int(status.in_force), 0
+
+
+def treaty_stats(
+    participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
+) -> TreatyStats:
+    """A treaty's counts on `as_of`; `in_force` is None when the rules cannot tell."""
+    currents = {key: current_actions(records) for key, records in participations.items()}
+    nth, treaty_in_force_on = _entry_into_force(currents, rules, as_of)
+    counts = {"party": 0, "signatory": 0, "withdrawn": 0}
+    in_force = unknown = 0
+    for acts in currents.values():
+        status = _status(acts, as_of, rules, treaty_in_force_on, nth)
+        if status is not None:
+            counts[status.status] += 1
+        known, not_known = _in_force_flags(status, treaty_in_force_on)
+        in_force += known
+        unknown += not_known
+    rule_known = rules is not None and rules.entry_into_force is not None
+    return TreatyStats(
+        parties=counts["party"],
+        in_force=in_force if rule_known and not unknown else None,
+        signatories=counts["signatory"],
+        withdrawn=counts["withdrawn"],
+        entry_into_force=treaty_in_force_on,
+    )
+
+
+def _change_dates(
+    acts: Sequence[ActionRecord], rules: TreatyRules | None, treaty_in_force_on: date | None, nth: date | None
+) -> set[date]:
+    dates = {a.date for a in acts}
+    for act in acts:
+        if act.action == "withdrawal":
+            effective_on = _withdrawal_effective_on(act, rules)
+            if effective_on is not None:
+                dates.add(effective_on)
+        elif act.action in BINDING_ACTIONS:
+            in_force_on = _in_force_on(act.date, rules, treaty_in_force_on, nth)
+            if in_force_on is not None:
+                dates.add(in_force_on)
+    return dates
+
+
+def timeline(
+    participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None
+) -> list[TimelinePoint]:
+    """The counts over time: one point, ascending, per date on which `parties` or `in_force` changes.
+
+    Each point equals `treaty_stats(..., as_of=point.date)`.
+    """
+    currents = {key: current_actions(records) for key, records in participations.items()}
+    nth, treaty_in_force_on = _entry_into_force(currents, rules, date.max)
+    # Per date: the change in (parties, in force, in force unknown), summed over participants.
+    deltas: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for acts in currents.values():
+        before = (0, 0, 0)
+        for day in sorted(_change_dates(acts, rules, treaty_in_force_on, nth)):
+            status = _status(acts, day, rules, treaty_in_force_on, nth)
+            now = (
+                int(status is not None and status.status == "party"),
+                *_in_force_flags(status, treaty_in_force_on),
+            )
+            if now != before:
+                delta = deltas[day]
+                for i in range(3):
+                    delta[i] += now[i] - before[i]
+                before = now
+    rule_known = rules is not None and rules.entry_into_force is not None
+    points: list[TimelinePoint] = []
+    parties = in_force = unknown = 0
+    last: tuple[int, int | None] = (0, 0 if rule_known else None)
+    for day in sorted(deltas):
+        d_parties, d_in_force, d_unknown = deltas[day]
+        parties, in_force, unknown = parties + d_parties, in_force + d_in_force, unknown + d_unknown
+        counts = (parties, in_force if rule_known and not unknown else None)
+        if counts != last:
+            points.append(TimelinePoint(day, *counts))
+            last = counts
+    return points
+
+
+def reports_due(
+    in_force_on: date,
+    as_of: date,
+    reporting: Reporting,
+    submitted: Iterable[tuple[str, str, date]] = (),
+) -> list[ReportDue]:
+    """The reports a participant owes by `as_of`, each once its duty has arisen, in due order.
+
+    The initial report once the treaty is in force for it; the update covering year Y once Y is over,
+    for every Y from the initial report's due year. `submitted` holds (kind, period, submitted_on);
+    a report counts as submitted by the earliest entry of its kind and period (trimmed, case-blind)
+    dated on or before `as_of`.
+    """
+    if in_force_on > as_of:
+        return []
+    first_submitted: dict[str, date] = {}
+    wanted_kind = reporting.kind.strip().casefold()
+    for kind, period, submitted_on in submitted:
+        key = period.strip().casefold()
+        if (
+            kind.strip().casefold() == wanted_kind
+            and submitted_on <= as_of
+            and (key not in first_submitted or submitted_on < first_submitted[key])
+        ):
+            first_submitted[key] = submitted_on
+
+    def report(period: str, due_on: date) -> ReportDue:
+        submitted_on = first_submitted.get(period)
+        return ReportDue(period, due_on, submitted_on, overdue=submitted_on is None and due_on < as_of)
+
+    initial_due = in_force_on + timedelta(days=reporting.initial_within_days)
+    reports = [report("initial", initial_due)]
+    for year in range(initial_due.year, as_of.year):
+        reports.append(report(str(year), reporting.annual_due_on(year + 1)))
+    return reports

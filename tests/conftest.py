@@ -1,0 +1,29 @@
+"""The test session starts its own Kafka-protocol broker and MongoDB-protocol server on free ports."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from treatywatch.cli.stack import Ports, Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+OUTPUT = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Stack]:
+    """A fresh embedded broker and database for the whole session, stopped at the end."""
+    data_dir = OUTPUT / "servers"
+    # noida-db wants a fresh data folder per run; the previous run's processes have exited by now.
+    shutil.rmtree(data_dir, ignore_errors=True)
+    stack = Stack(data_dir=data_dir, ports=Ports.free())
+    try:
+        stack.start_servers()
+        yield stack
+    finally:
+        stack.stop()

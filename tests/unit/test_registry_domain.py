@@ -1,0 +1,559 @@
+"""Status derivation for the Mine Ban Convention (XXVI-5) and treaties whose rules are unknown."""
+
+import itertools
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
+
+import pytest
+
+from treatywatch.common.rules import MINE_BAN_RULES, Delay, EntryIntoForce, Reporting, TreatyRules
+from treatywatch.registry.domain import (
+    ACTIONS,
+    BINDING_ACTIONS,
+    ActionRecord,
+    Consent,
+    ParticipantStatus,
+    ReportDue,
+    TreatyStats,
+    Withdrawal,
+    current_actions,
+    participant_status,
+    participant_statuses,
+    reports_due,
+    timeline,
+    treaty_entry_into_force,
+    treaty_stats,
+)
+
+Participations = dict[str, list[ActionRecord]]
+
+OTTAWA = date(1997, 12, 3)
+FORTIETH = date(1998, 9, 16)
+IN_FORCE = date(1999, 3, 1)
+WITHDRAWN_PARTY = "P07"
+
+
+def act(
+    event_id: str,
+    action: str,
+    day: date,
+    *,
+    effective_date: date | None = None,
+    notification: str | None = None,
+    corrects: str | None = None,
+    text: str | None = None,
+) -> ActionRecord:
+    return ActionRecord(event_id, action, day, effective_date, notification, corrects, text)
+
+
+def mine_ban() -> Participations:
+    """45 States bound (the 40th, Burkina Faso, on 16 Sep 1998), plus signatories and bystanders.
+
+    P01..P39 sign at Ottawa and ratify weekly from 3 Dec 1997; BFA ratifies 16 Sep 1998; five join
+    later, Afghanistan by accession on 11 Sep 2002; P07 withdraws on 15 Jan 2010.
+    """
+    p: Participations = {}
+    for i in range(1, 40):
+        code = f"P{i:02d}"
+        p[code] = [
+            act(f"{code}-s", "signature", OTTAWA),
+            act(f"{code}-r", "ratification", OTTAWA + timedelta(weeks=i - 1)),
+        ]
+    p["BFA"] = [act("BFA-s", "signature", OTTAWA), act("BFA-r", "ratification", FORTIETH)]
+    p["L41"] = [act("L41-s", "signature", OTTAWA), act("L41-r", "ratification", date(1998, 10, 1))]
+    p["L42"] = [act("L42-a", "accession", date(1999, 1, 5))]
+    p["L43"] = [act("L43-s", "signature", OTTAWA), act("L43-r", "acceptance", date(1999, 5, 20))]
+    p["L44"] = [act("L44-d", "succession", date(2001, 2, 14))]
+    p["AFG"] = [act("AFG-a", "accession", date(2002, 9, 11), notification="C.N.869.2002.TREATIES-8")]
+    p[WITHDRAWN_PARTY].append(act("P07-w", "withdrawal", date(2010, 1, 15)))
+    p["P03"].append(act("P03-decl", "declaration", date(1998, 1, 20), text="Article 2 understanding"))
+    p["S01"] = [act("S01-s", "signature", OTTAWA)]
+    p["S02"] = [act("S02-s", "signature", date(1997, 12, 4))]
+    p["S03"] = [act("S03-s", "signature", OTTAWA), act("S03-n", "provisional_application", date(1998, 2, 1))]
+    p["X01"] = [act("X01-n", "provisional_application", date(1999, 6, 1))]
+    p["X02"] = [act("X02-o", "objection", date(2000, 6, 1))]
+    return p
+
+
+def first_consents(participations: Mapping[str, Sequence[ActionRecord]]) -> list[date]:
+    firsts = []
+    for records in participations.values():
+        binding = [r.date for r in current_actions(records) if r.action in BINDING_ACTIONS]
+        if binding:
+            firsts.append(binding[0])
+    return firsts
+
+
+def status_of(
+    code: str,
+    as_of: date,
+    participations: Participations | None = None,
+    rules: TreatyRules | None = MINE_BAN_RULES,
+) -> ParticipantStatus | None:
+    participations = participations if participations is not None else mine_ban()
+    return participant_statuses(participations, rules, as_of).get(code)
+
+
+# The treaty's entry into force
+
+
+def test_the_fortieth_instrument_brings_the_convention_into_force_on_1_march_1999() -> None:
+    assert treaty_entry_into_force(first_consents(mine_ban()), MINE_BAN_RULES) == (FORTIETH, IN_FORCE)
+    assert treaty_stats(mine_ban(), MINE_BAN_RULES, date(2000, 1, 1)).entry_into_force == IN_FORCE
+
+
+def test_too_few_instruments_or_no_rule_means_no_entry_into_force() -> None:
+    dates = sorted(first_consents(mine_ban()))
+    assert treaty_entry_into_force(dates[:39], MINE_BAN_RULES) == (None, None)
+    assert treaty_entry_into_force(dates, None) == (None, None)
+    assert treaty_entry_into_force(dates, TreatyRules(withdrawal=Delay(months=6))) == (None, None)
+    assert treaty_entry_into_force(reversed(dates), MINE_BAN_RULES) == (FORTIETH, IN_FORCE)
+
+
+def test_only_each_participants_first_binding_instrument_counts() -> None:
+    p = mine_ban()
+    # A second binding act by a party already bound must not become "the 40th instrument".
+    p["P01"].append(act("P01-again", "acceptance", date(1998, 3, 1)))
+    assert treaty_stats(p, MINE_BAN_RULES, date(1998, 9, 15)) == TreatyStats(39, 0, 6, 0, None)
+    assert treaty_stats(p, MINE_BAN_RULES, FORTIETH).entry_into_force == IN_FORCE
+
+
+def test_stats_before_on_and_after_entry_into_force() -> None:
+    p = mine_ban()
+    # Signatories: S01, S02, S03, and BFA, L41, L43 before they ratify; X01 and X02 are no one's count.
+    assert treaty_stats(p, MINE_BAN_RULES, date(1998, 9, 15)) == TreatyStats(39, 0, 6, 0, None)
+    assert treaty_stats(p, MINE_BAN_RULES, FORTIETH) == TreatyStats(40, 0, 5, 0, IN_FORCE)
+    assert treaty_stats(p, MINE_BAN_RULES, date(1999, 2, 28)) == TreatyStats(42, 0, 4, 0, IN_FORCE)
+    assert treaty_stats(p, MINE_BAN_RULES, IN_FORCE) == TreatyStats(42, 40, 4, 0, IN_FORCE)
+    assert treaty_stats(p, MINE_BAN_RULES, date(1999, 4, 1)) == TreatyStats(42, 41, 4, 0, IN_FORCE)
+    assert treaty_stats(p, MINE_BAN_RULES, date(2009, 12, 2)) == TreatyStats(45, 45, 3, 0, IN_FORCE)
+    assert treaty_stats(p, MINE_BAN_RULES, date(1997, 12, 2)) == TreatyStats(0, 0, 0, 0, None)
+
+
+def test_instruments_on_the_day_of_the_fortieth_take_the_treatys_date() -> None:
+    p = mine_ban()
+    p["SAME"] = [act("SAME-r", "ratification", FORTIETH)]
+    status = status_of("SAME", date(2000, 1, 1), p)
+    assert status is not None
+    assert status.in_force_on == IN_FORCE
+
+
+# A participant's status
+
+
+def test_afghanistan_acceded_in_2002_and_the_convention_entered_into_force_for_it_on_1_march_2003() -> None:
+    before = status_of("AFG", date(2003, 2, 28))
+    assert before is not None
+    assert (before.status, before.consent, before.in_force_on, before.in_force) == (
+        "party",
+        Consent("accession", date(2002, 9, 11)),
+        date(2003, 3, 1),
+        False,
+    )
+    after = status_of("AFG", date(2003, 3, 1))
+    assert after is not None
+    assert after.in_force
+    assert after.signature is None
+    assert [a.event_id for a in after.actions] == ["AFG-a"]
+
+
+def test_participant_status_takes_the_treatys_dates_from_the_caller() -> None:
+    status = participant_status(mine_ban()["AFG"], date(2004, 1, 1), MINE_BAN_RULES, IN_FORCE, FORTIETH)
+    assert status == status_of("AFG", date(2004, 1, 1))
+    assert (
+        participant_status(mine_ban()["AFG"], date(2002, 9, 10), MINE_BAN_RULES, IN_FORCE, FORTIETH) is None
+    )
+
+
+def test_an_original_party_is_bound_from_the_treatys_entry_into_force() -> None:
+    status = status_of("P01", date(1999, 1, 1))
+    assert status is not None
+    assert status.status == "party"
+    assert status.consent == Consent("ratification", OTTAWA)
+    assert status.signature == OTTAWA
+    assert status.in_force_on == IN_FORCE
+    assert not status.in_force
+
+
+def test_a_later_participant_is_never_in_force_before_the_treaty() -> None:
+    rules = TreatyRules(
+        entry_into_force=EntryIntoForce(instruments=2, delay=Delay(months=6)),
+        later_participants=Delay(days=30),
+    )
+    p = {
+        "A": [act("a", "ratification", date(2000, 1, 10))],
+        "B": [act("b", "ratification", date(2000, 2, 10))],
+        "C": [act("c", "accession", date(2000, 3, 1))],
+        "D": [act("d", "accession", date(2000, 7, 20))],
+    }
+    statuses = participant_statuses(p, rules, date(2001, 1, 1))
+    assert {code: s.in_force_on for code, s in statuses.items()} == {
+        "A": date(2000, 8, 10),
+        "B": date(2000, 8, 10),
+        "C": date(2000, 8, 10),
+        "D": date(2000, 8, 19),
+    }
+
+
+def test_a_signatory_who_later_ratifies_is_a_party_not_a_signatory() -> None:
+    signed = status_of("BFA", date(1998, 1, 1))
+    assert signed is not None
+    assert (signed.status, signed.consent, signed.in_force_on, signed.in_force) == (
+        "signatory",
+        None,
+        None,
+        False,
+    )
+    ratified = status_of("BFA", date(1998, 9, 16))
+    assert ratified is not None
+    assert ratified.status == "party"
+    assert ratified.signature == OTTAWA
+    assert ratified.consent == Consent("ratification", FORTIETH)
+
+
+def test_provisional_application_and_declarations_do_not_make_a_party() -> None:
+    as_of = date(2005, 1, 1)
+    signatory = status_of("S03", as_of)
+    assert signatory is not None
+    assert signatory.status == "signatory"
+    assert [a.action for a in signatory.actions] == ["signature", "provisional_application"]
+    assert status_of("X01", as_of) is None
+    assert status_of("X02", as_of) is None
+    p = {
+        "Z": [
+            act("z-n", "provisional_application", date(1998, 1, 1)),
+            act("z-d", "declaration", date(1998, 1, 1)),
+        ]
+    }
+    assert treaty_stats(p, MINE_BAN_RULES, as_of) == TreatyStats(0, 0, 0, 0, None)
+
+
+def test_no_status_before_the_first_act() -> None:
+    assert status_of("AFG", date(2002, 9, 10)) is None
+    assert status_of("P01", date(1997, 12, 2)) is None
+
+
+def test_a_declaration_after_ratification_changes_nothing() -> None:
+    status = status_of("P03", date(2000, 1, 1))
+    assert status is not None
+    assert status.status == "party"
+    assert status.consent == Consent("ratification", date(1997, 12, 17))
+    assert [a.action for a in status.actions] == ["signature", "ratification", "declaration"]
+
+
+# Withdrawal
+
+
+def test_a_withdrawal_takes_effect_six_months_after_deposit() -> None:
+    pending = status_of(WITHDRAWN_PARTY, date(2010, 3, 1))
+    assert pending is not None
+    assert pending.status == "party"
+    assert pending.in_force
+    assert pending.withdrawal == Withdrawal(date(2010, 1, 15), date(2010, 7, 15))
+    eve = status_of(WITHDRAWN_PARTY, date(2010, 7, 14))
+    assert eve is not None
+    assert eve.status == "party"
+    for as_of in (date(2010, 7, 15), date(2010, 8, 1)):
+        withdrawn = status_of(WITHDRAWN_PARTY, as_of)
+        assert withdrawn is not None
+        assert withdrawn.status == "withdrawn"
+        assert not withdrawn.in_force
+        assert withdrawn.withdrawal == Withdrawal(date(2010, 1, 15), date(2010, 7, 15))
+    assert treaty_stats(mine_ban(), MINE_BAN_RULES, date(2010, 3, 1)) == TreatyStats(45, 45, 3, 0, IN_FORCE)
+    assert treaty_stats(mine_ban(), MINE_BAN_RULES, date(2010, 8, 1)) == TreatyStats(44, 44, 3, 1, IN_FORCE)
+
+
+def test_the_events_effective_date_overrides_the_notice_period() -> None:
+    p = mine_ban()
+    # Article 20(3): a State engaged in an armed conflict waits for its end.
+    p[WITHDRAWN_PARTY][-1] = act("P07-w", "withdrawal", date(2010, 1, 15), effective_date=date(2011, 5, 1))
+    still = status_of(WITHDRAWN_PARTY, date(2010, 8, 1), p)
+    assert still is not None
+    assert still.status == "party"
+    assert still.withdrawal == Withdrawal(date(2010, 1, 15), date(2011, 5, 1))
+    gone = status_of(WITHDRAWN_PARTY, date(2011, 5, 1), p)
+    assert gone is not None
+    assert gone.status == "withdrawn"
+
+
+def test_rejoining_after_withdrawal_makes_a_party_again() -> None:
+    p = mine_ban()
+    p[WITHDRAWN_PARTY].append(act("P07-a", "accession", date(2012, 3, 5)))
+    back = status_of(WITHDRAWN_PARTY, date(2012, 6, 1), p)
+    assert back is not None
+    assert back.status == "party"
+    assert back.consent == Consent("accession", date(2012, 3, 5))
+    assert back.in_force_on == date(2012, 9, 1)
+    assert not back.in_force
+    assert back.withdrawal is None
+    later = status_of(WITHDRAWN_PARTY, date(2012, 9, 1), p)
+    assert later is not None
+    assert later.in_force
+    assert treaty_stats(p, MINE_BAN_RULES, date(2012, 6, 1)) == TreatyStats(45, 44, 3, 0, IN_FORCE)
+    assert treaty_stats(p, MINE_BAN_RULES, date(2011, 1, 1)) == TreatyStats(44, 44, 3, 1, IN_FORCE)
+
+
+def test_denouncing_and_reacceding_the_same_day_keeps_a_party_throughout() -> None:
+    p = mine_ban()
+    p[WITHDRAWN_PARTY] = [
+        *p[WITHDRAWN_PARTY][:2],
+        act("P07-a", "accession", date(2010, 1, 15)),
+        act("P07-w", "withdrawal", date(2010, 1, 15)),
+    ]
+    for as_of, consent in [
+        (date(2010, 3, 1), Consent("ratification", date(1998, 1, 14))),
+        (date(2010, 7, 15), Consent("accession", date(2010, 1, 15))),
+    ]:
+        status = status_of(WITHDRAWN_PARTY, as_of, p)
+        assert status is not None
+        assert (status.status, status.consent, status.in_force) == ("party", consent, True)
+    assert [pt for pt in timeline(p, MINE_BAN_RULES) if pt.date >= date(2010, 1, 1)] == []
+
+
+def test_a_withdrawal_without_a_known_instrument_is_withdrawn_once_effective() -> None:
+    p = {"Q": [act("q-w", "withdrawal", date(2010, 1, 15))]}
+    assert status_of("Q", date(2010, 2, 1), p) is None
+    status = status_of("Q", date(2010, 8, 1), p)
+    assert status is not None
+    assert (status.status, status.consent) == ("withdrawn", None)
+
+
+# Corrections, order and duplicates
+
+
+def test_a_correction_replaces_the_named_record_and_changes_the_count() -> None:
+    p = mine_ban()
+    p["BFA"].append(act("BFA-r2", "ratification", date(1998, 9, 20), corrects="BFA-r"))
+    assert [a.event_id for a in current_actions(p["BFA"])] == ["BFA-s", "BFA-r2"]
+    assert treaty_stats(p, MINE_BAN_RULES, FORTIETH) == TreatyStats(39, 0, 6, 0, None)
+    assert treaty_stats(p, MINE_BAN_RULES, date(1998, 9, 20)) == TreatyStats(40, 0, 5, 0, IN_FORCE)
+
+
+def test_a_correction_can_move_the_fortieth_instrument_into_another_month() -> None:
+    p = mine_ban()
+    p["BFA"].append(act("BFA-r2", "ratification", date(1998, 10, 2), corrects="BFA-r"))
+    # L41 (1 Oct 1998) is now the 40th instrument.
+    assert treaty_stats(p, MINE_BAN_RULES, date(1999, 6, 1)).entry_into_force == date(1999, 4, 1)
+
+
+def test_corrections_chain_and_only_the_last_link_remains() -> None:
+    records = [
+        act("r1", "ratification", date(1999, 1, 1)),
+        act("r2", "ratification", date(1999, 1, 2), corrects="r1"),
+        act("r3", "accession", date(1999, 1, 3), corrects="r2"),
+        act("s", "signature", OTTAWA),
+    ]
+    assert [r.event_id for r in current_actions(records)] == ["s", "r3"]
+    assert [r.event_id for r in current_actions(reversed(records))] == ["s", "r3"]
+
+
+def test_a_correction_of_an_unknown_record_stands_on_its_own() -> None:
+    records = [act("r9", "ratification", date(1999, 1, 1), corrects="elsewhere")]
+    assert current_actions(records) == records
+
+
+def test_current_actions_sort_by_date_then_action_then_event_id() -> None:
+    day = date(2000, 1, 1)
+    records = [
+        act("b", "declaration", day),
+        act("z", "ratification", day),
+        act("a", "ratification", day),
+        act("c", "signature", day),
+        act("d", "withdrawal", day),
+        act("y", "signature", day - timedelta(days=1)),
+        act("x", "unheard_of", day),
+    ]
+    assert [r.event_id for r in current_actions(records)] == ["y", "c", "d", "a", "z", "b", "x"]
+
+
+def test_duplicated_event_ids_are_kept_once_whatever_their_order() -> None:
+    one = act("e1", "ratification", date(1999, 1, 1), notification="C.N.1.1999")
+    other = act("e1", "ratification", date(1999, 1, 1), notification="C.N.2.1999")
+    assert current_actions([one, one, one]) == [one]
+    assert current_actions([one, other]) == current_actions([other, one]) == [one]
+
+
+def test_shuffled_and_duplicated_records_give_identical_results() -> None:
+    base = mine_ban()
+    base["BFA"].append(act("BFA-r2", "ratification", date(1998, 9, 18), corrects="BFA-r"))
+    base[WITHDRAWN_PARTY].append(act("P07-a", "accession", date(2012, 3, 5)))
+    dates = [date(1998, 9, 17), date(1999, 3, 1), date(2003, 3, 1), date(2010, 8, 1), date(2013, 1, 1)]
+    expected_stats = [treaty_stats(base, MINE_BAN_RULES, d) for d in dates]
+    expected_statuses = [participant_statuses(base, MINE_BAN_RULES, d) for d in dates]
+    expected_timeline = timeline(base, MINE_BAN_RULES)
+    rng = random.Random(20091202)
+    for _ in range(8):
+        shuffled: Participations = {}
+        codes = list(base)
+        rng.shuffle(codes)
+        for code in codes:
+            records = base[code] + rng.sample(base[code], k=rng.randint(0, len(base[code])))
+            rng.shuffle(records)
+            shuffled[code] = records
+        assert [treaty_stats(shuffled, MINE_BAN_RULES, d) for d in dates] == expected_stats
+        assert [participant_statuses(shuffled, MINE_BAN_RULES, d) for d in dates] == expected_statuses
+        assert timeline(shuffled, MINE_BAN_RULES) == expected_timeline
+        for code in base:
+            assert current_actions(shuffled[code]) == current_actions(base[code])
+
+
+# Unknown rules
+
+
+def test_unknown_rules_say_unknown_rather_than_guess() -> None:
+    p = mine_ban()
+    assert treaty_stats(p, None, date(2009, 12, 2)) == TreatyStats(45, None, 3, 0, None)
+    afg = status_of("AFG", date(2009, 12, 2), p, rules=None)
+    assert afg is not None
+    assert (afg.status, afg.in_force_on, afg.in_force) == ("party", None, False)
+    assert all(point.in_force is None for point in timeline(p, None))
+
+
+def test_a_withdrawal_of_unknown_effect_leaves_a_party() -> None:
+    status = status_of(WITHDRAWN_PARTY, date(2015, 1, 1), rules=None)
+    assert status is not None
+    assert status.status == "party"
+    assert status.withdrawal == Withdrawal(date(2010, 1, 15), None)
+    p = mine_ban()
+    p[WITHDRAWN_PARTY][-1] = act("P07-w", "withdrawal", date(2010, 1, 15), effective_date=date(2011, 1, 15))
+    given = status_of(WITHDRAWN_PARTY, date(2015, 1, 1), p, rules=None)
+    assert given is not None
+    assert given.status == "withdrawn"
+
+
+def test_in_force_is_unknown_once_a_later_participants_date_is_unknown() -> None:
+    rules = TreatyRules(entry_into_force=MINE_BAN_RULES.entry_into_force)
+    p = mine_ban()
+    assert treaty_stats(p, rules, date(1998, 9, 1)).in_force == 0
+    assert treaty_stats(p, rules, FORTIETH).in_force == 0
+    assert treaty_stats(p, rules, date(1998, 9, 30)).in_force == 0
+    assert treaty_stats(p, rules, date(1998, 10, 1)).in_force is None
+    l41 = status_of("L41", date(2000, 1, 1), p, rules)
+    assert l41 is not None
+    assert l41.in_force_on is None
+
+
+# Timeline
+
+
+def test_the_timeline_has_a_point_per_change_that_matches_the_stats() -> None:
+    p = mine_ban()
+    points = timeline(p, MINE_BAN_RULES)
+    assert [pt.date for pt in points] == sorted({pt.date for pt in points})
+    assert points[0].date == OTTAWA
+    assert (points[0].parties, points[0].in_force) == (1, 0)
+    by_date = {pt.date: (pt.parties, pt.in_force) for pt in points}
+    assert by_date[FORTIETH] == (40, 0)
+    assert by_date[IN_FORCE] == (42, 40)
+    assert by_date[date(2003, 3, 1)] == (45, 45)
+    assert by_date[date(2010, 7, 15)] == (44, 44)
+    assert points[-1].date == date(2010, 7, 15)
+    for pt in points:
+        stats = treaty_stats(p, MINE_BAN_RULES, pt.date)
+        assert (stats.parties, stats.in_force) == (pt.parties, pt.in_force)
+    # Between points nothing changes.
+    for earlier, later in itertools.pairwise(points):
+        stats = treaty_stats(p, MINE_BAN_RULES, later.date - timedelta(days=1))
+        assert (stats.parties, stats.in_force) == (earlier.parties, earlier.in_force)
+
+
+def test_the_timeline_of_a_treaty_with_unknown_rules_counts_parties_only() -> None:
+    points = timeline(
+        {"A": [act("a", "ratification", date(2000, 1, 1)), act("w", "withdrawal", date(2001, 1, 1))]}, None
+    )
+    assert [(pt.date, pt.parties, pt.in_force) for pt in points] == [(date(2000, 1, 1), 1, None)]
+    assert timeline({}, MINE_BAN_RULES) == []
+
+
+# Reports
+
+
+ARTICLE_7 = Reporting(initial_within_days=180, annual_due="04-30")
+
+
+def test_reports_due_from_afghanistan_initial_then_annual_updates() -> None:
+    submitted = [
+        ("article7", "Initial", date(2003, 9, 1)),
+        ("article7", "2003", date(2004, 4, 20)),
+        ("article7", "2003", date(2004, 4, 2)),
+        ("article7", "2005", date(2006, 7, 1)),
+        ("other", "2004", date(2005, 1, 1)),
+    ]
+    assert reports_due(date(2003, 3, 1), date(2006, 6, 1), ARTICLE_7, submitted) == [
+        ReportDue("initial", date(2003, 8, 28), date(2003, 9, 1), overdue=False),
+        ReportDue("2003", date(2004, 4, 30), date(2004, 4, 2), overdue=False),
+        ReportDue("2004", date(2005, 4, 30), None, overdue=True),
+        ReportDue("2005", date(2006, 4, 30), None, overdue=True),
+    ]
+
+
+def test_a_report_is_listed_once_due_and_overdue_only_after_its_day() -> None:
+    in_force_on = date(2003, 3, 1)
+    assert reports_due(in_force_on, date(2003, 2, 28), ARTICLE_7) == []
+    assert reports_due(in_force_on, in_force_on, ARTICLE_7) == [
+        ReportDue("initial", date(2003, 8, 28), None, False)
+    ]
+    on_the_day = reports_due(in_force_on, date(2003, 8, 28), ARTICLE_7)
+    assert [r.overdue for r in on_the_day] == [False]
+    assert [r.overdue for r in reports_due(in_force_on, date(2003, 8, 29), ARTICLE_7)] == [True]
+    new_year = reports_due(in_force_on, date(2004, 1, 1), ARTICLE_7)
+    assert new_year[-1] == ReportDue("2003", date(2004, 4, 30), None, overdue=False)
+
+
+def test_the_first_annual_update_covers_the_year_the_initial_report_falls_due() -> None:
+    # In force 1 Nov 2003: initial due 29 Apr 2004, so the first update covers 2004.
+    reports = reports_due(date(2003, 11, 1), date(2005, 5, 1), ARTICLE_7)
+    assert [(r.period, r.due_on) for r in reports] == [
+        ("initial", date(2004, 4, 29)),
+        ("2004", date(2005, 4, 30)),
+    ]
+
+
+# Vocabulary and speed
+
+
+def test_the_action_vocabulary_is_the_contracts() -> None:
+    assert set(ACTIONS) == BINDING_ACTIONS | {
+        "signature",
+        "provisional_application",
+        "declaration",
+        "reservation",
+        "objection",
+        "withdrawal",
+    }
+    assert len(ACTIONS) == 14
+    assert len(BINDING_ACTIONS) == 8
+
+
+@pytest.fixture
+def large_treaty() -> Participations:
+    rng = random.Random(7)
+    start = date(1997, 12, 3)
+    p: Participations = {}
+    for i in range(200):
+        code = f"Z{i:03d}"
+        signed = start + timedelta(days=rng.randint(0, 400))
+        bound = signed + timedelta(days=rng.randint(30, 4000))
+        records = [act(f"{code}-s", "signature", signed), act(f"{code}-r", "ratification", bound)]
+        records += [act(f"{code}-d{j}", "declaration", bound + timedelta(days=j)) for j in range(6)]
+        records.append(act(f"{code}-w", "withdrawal", bound + timedelta(days=3000)))
+        records.append(act(f"{code}-a", "accession", bound + timedelta(days=4000)))
+        p[code] = records
+    return p
+
+
+def test_stats_for_200_participants_and_2000_actions_are_fast(large_treaty: Participations) -> None:
+    assert sum(len(r) for r in large_treaty.values()) == 2000
+    best = min(
+        _elapsed(lambda: treaty_stats(large_treaty, MINE_BAN_RULES, date(2010, 1, 1))) for _ in range(5)
+    )
+    assert best < 0.2 * 200 / 1000  # well under a millisecond per participant
+    assert min(_elapsed(lambda: timeline(large_treaty, MINE_BAN_RULES)) for _ in range(3)) < 0.5
+
+
+def _elapsed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started

@@ -1,0 +1,191 @@
+"""The embedded default: a Kafka-protocol broker, a MongoDB-protocol server and the three services as processes.
+
+`treatywatch run` and the end-to-end tests start the platform through this one module.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+SERVICES = ("ingest", "registry", "notify")
+
+
+class StackError(RuntimeError):
+    """The platform could not be started; the message says which part and why."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now, for tests."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def _tool(name: str) -> str:
+    # The embedded servers are installed into the same environment as this interpreter.
+    here = Path(sys.executable).parent / name
+    found = str(here) if here.exists() else shutil.which(name)
+    if not found:
+        raise StackError(f"{name} is not installed: run `make install` (it comes with the dev dependencies)")
+    return found
+
+
+@dataclass
+class Ports:
+    kafka: int = 9092
+    mongo: int = 27017
+    ingest: int = 8001
+    registry: int = 8002
+    notify: int = 8003
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(*(free_port() for _ in range(5)))
+
+    def of(self, service: str) -> int:
+        port: int = getattr(self, service)
+        return port
+
+
+@dataclass
+class Stack:
+    """Processes of one running platform; `stop()` ends them all, services first."""
+
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    api_key: str = "dev"
+    env: dict[str, str] = field(default_factory=dict)
+    kafka_bootstrap: str | None = None
+    mongo_url: str | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports.of(service)}"
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log_dir / f"{name}.log", "ab") as out:
+            self.processes[name] = subprocess.Popen(
+                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                start_new_session=True,
+            )
+
+    def start_servers(self, timeout_s: float = 60) -> None:
+        """Start the embedded broker and database unless real ones were given."""
+        if self.kafka_bootstrap is None:
+            self._refuse_busy("Kafka-protocol broker", self.ports.kafka)
+            kafka_dir = self.data_dir / "kafka"
+            kafka_dir.mkdir(parents=True, exist_ok=True)
+            self._spawn(
+                "kafka",
+                [_tool("noida-db"), "start", "--data-dir", str(kafka_dir), "--only", "kafka",
+                 "--kafka-port", str(self.ports.kafka), "--host", "127.0.0.1"],
+            )
+            self.kafka_bootstrap = f"127.0.0.1:{self.ports.kafka}"
+        if self.mongo_url is None:
+            self._refuse_busy("MongoDB-protocol server", self.ports.mongo)
+            mongo_dir = self.data_dir / "mongo"
+            mongo_dir.mkdir(parents=True, exist_ok=True)
+            self._spawn(
+                "mongo",
+                [_tool("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.ports.mongo),
+                 "--storage-path", str(mongo_dir), "--log-level", "WARNING"],
+            )
+            self.mongo_url = f"mongodb://127.0.0.1:{self.ports.mongo}/?directConnection=true"
+        for name, port in (("kafka", self.ports.kafka), ("mongo", self.ports.mongo)):
+            if name in self.processes:
+                self.wait_for(name, lambda p=port: port_open(p), f"port {port} to open", timeout_s)
+
+    def service_env(self, service: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "TREATYWATCH_KAFKA_BOOTSTRAP": self.kafka_bootstrap or "",
+            "TREATYWATCH_MONGO_URL": self.mongo_url or "",
+            "TREATYWATCH_PORT": str(self.ports.of(service)),
+            "TREATYWATCH_DEV_API_KEY": self.api_key,
+            **self.env,
+        }
+
+    def start_service(self, service: str) -> None:
+        self._refuse_busy(service, self.ports.of(service))
+        self._spawn(service, [sys.executable, "-m", f"treatywatch.{service}"], self.service_env(service))
+
+    def start_services(self) -> None:
+        for service in SERVICES:
+            self.start_service(service)
+
+    def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout_s: float = 60) -> None:
+        """Wait until every service's /readyz is 200."""
+        for service in services:
+            self.wait_for(service, lambda s=service: self._ready(s), "/readyz to turn green", timeout_s)
+
+    def _ready(self, service: str) -> bool:
+        try:
+            return httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_for(self, name: str, condition: Callable[[], bool], what: str, timeout_s: float) -> None:
+        """Poll `condition` until true; fail with the tail of the process's log if it exits or time runs out."""
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            process = self.processes.get(name)
+            if process is not None and process.poll() is not None:
+                raise StackError(f"{name} exited with code {process.returncode}:\n{self.log_tail(name)}")
+            if time.monotonic() > deadline:
+                raise StackError(f"{name}: timed out after {timeout_s:.0f} s waiting for {what}\n{self.log_tail(name)}")
+            time.sleep(0.1)
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.log_dir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process (fault injection) and wait for it to be gone."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def stop_process(self, name: str, timeout_s: float = 15) -> None:
+        """SIGTERM one process and wait; SIGKILL it if it does not exit in time."""
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:
+            pass
+
+    def stop(self) -> None:
+        """Stop services first, then the database and the broker, so no event is left half handled."""
+        for name in (*SERVICES, "mongo", "kafka"):
+            self.stop_process(name)
+
+    def _refuse_busy(self, what: str, port: int) -> None:
+        if port_open(port):
+            raise StackError(f"port {port} for the {what} is already in use: is another Treaty Watch running?")
