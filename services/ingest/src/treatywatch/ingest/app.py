@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from treatywatch.common import mongo
+from treatywatch.common.events import with_defaults
 from treatywatch.common.kafka import Publisher, ensure_topics
 from treatywatch.common.logging import configure_logging
 from treatywatch.common.service import keep_trying, serve
 from treatywatch.common.settings import Settings
 from treatywatch.common.web import Check, create_app
 from treatywatch.ingest.api import router
+from treatywatch.ingest.catalog import catalog_events
 
 
 class IngestSettings(Settings):
@@ -29,15 +31,20 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
     publisher = Publisher(settings, timeout_s=settings.publish_timeout_s)
     client, db = mongo.connect(settings, "treatywatch_ingest")
 
+    async def register_catalog() -> None:
+        # The shipped treaties and their rules; content-hashed ids make this a no-op after the first start.
+        await publisher.publish_events([with_defaults(e, None) for e in catalog_events()])
+
     async def connect() -> None:
-        await ensure_topics(settings)
-        await publisher.start()
+        await keep_trying("kafka", lambda: ensure_topics(settings))
+        await keep_trying("kafka-producer", publisher.start)
+        await keep_trying("catalog", register_catalog)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.publisher = publisher
         app.state.db = db
-        connecting = asyncio.create_task(keep_trying("kafka", connect))
+        connecting = asyncio.create_task(connect())
         yield
         connecting.cancel()
         await publisher.stop()

@@ -8,23 +8,142 @@ import secrets
 import signal
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
+import httpx
 import typer
 from rich.console import Console
+from rich.progress import Progress, TextColumn
+from rich.table import Table
 
+from treatywatch.cli.client import ImportSummary, Ingest, IngestError, status_files
 from treatywatch.cli.stack import SERVICES, Stack, StackError
 from treatywatch.common.settings import SCOPES, hash_key
 
 app = typer.Typer(help="Treaty Watch: a live, auditable record of multilateral treaties.", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)
+imports = typer.Typer(help="Import files through ingest.", no_args_is_help=True)
+ingest = typer.Typer(help="Send documents to ingest.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
+app.add_typer(imports, name="import")
+app.add_typer(ingest, name="ingest")
 console = Console()
+SHARED = Path("..") / "shared"
+IngestUrl = Annotated[str, typer.Option(envvar="TREATYWATCH_INGEST_URL", help="Ingest's base URL.")]
+ApiKey = Annotated[
+    str, typer.Option(envvar=["TREATYWATCH_API_KEY", "TREATYWATCH_DEV_API_KEY"], help="A key with ingest:write.")
+]
+
+
+def print_summary(summary: ImportSummary) -> None:
+    """The table that ends an import, then what was rejected or left unresolved."""
+    table = Table(title="UNTC import")
+    for column in ("files", "rows", "events", "rejected", "unresolved names", "failed files", "time"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(summary.files),
+        str(summary.rows),
+        str(summary.events),
+        str(len(summary.rejected)),
+        str(len(summary.unresolved)),
+        str(len(summary.failed)),
+        f"{summary.seconds:.1f} s",
+    )
+    console.print(table)
+    for name, line, reason in summary.rejected[:50]:
+        console.print(f"  rejected {name}:{line}: {reason}", highlight=False)
+    if len(summary.rejected) > 50:
+        console.print(f"  ... and {len(summary.rejected) - 50} more rejected rows")
+    if summary.unresolved:
+        console.print("  names kept without an ISO code:", ", ".join(sorted(summary.unresolved)), highlight=False)
+    for name, reason in summary.failed:
+        console.print(f"  [red]failed[/] {name}: {reason}", highlight=False)
+
+
+@imports.command("untc")
+def import_untc(
+    paths: Annotated[list[Path], typer.Argument(help="Status files (CSV) or folders of them.", exists=True)],
+    ingest_url: IngestUrl = "http://127.0.0.1:8001",
+    api_key: ApiKey = "",
+) -> None:
+    """Import UN Treaty Collection status files; titles come from an index.csv beside them."""
+    files = status_files(paths)
+    client = Ingest(ingest_url, api_key)
+    try:
+        with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[file]}"), console=console) as bar:
+            task = bar.add_task("importing", total=len(files), file="")
+            summary = client.import_files(files, lambda p: bar.update(task, advance=1, file=p.name))
+    finally:
+        client.close()
+    print_summary(summary)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@ingest.command("resolution")
+def ingest_resolution(
+    path: Annotated[Path, typer.Argument(help="The resolution as plain text.", exists=True, dir_okay=False)],
+    dry_run: Annotated[bool, typer.Option(help="Parse only; publish nothing.")] = False,
+    ingest_url: IngestUrl = "http://127.0.0.1:8001",
+    api_key: ApiKey = "",
+) -> None:
+    """Parse a General Assembly resolution and publish it (print the parse)."""
+    client = Ingest(ingest_url, api_key)
+    try:
+        result = client.resolution(path, dry_run=dry_run)
+    except IngestError as exc:
+        console.print(f"[red]refused:[/] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
+    console.print_json(data=result)
+
+
+def load_seed(stack: Stack, shared: Path) -> None:
+    """Load the founding data: the Mine Ban Convention's status file and resolution 64/56, and say what came in."""
+    status_file = shared / "data" / "untc" / "treaties" / "26-5.csv"
+    seed = shared / "seed" / "A-RES-64-56.txt"
+    if not status_file.exists() or not seed.exists():
+        console.print(f"[yellow]no seed loaded:[/] {shared} has no data/untc/treaties/26-5.csv or seed/A-RES-64-56.txt")
+        return
+    client = Ingest(stack.url("ingest"), stack.api_key)
+    try:
+        summary = client.import_files([status_file])
+        resolution = client.resolution(seed)
+    finally:
+        client.close()
+    symbol = resolution["resolution"]["symbol"]
+    console.print(
+        f"Loaded: XXVI-5 (Mine Ban Convention) rules; {status_file.name}: {summary.rows} rows, "
+        f"{summary.events} events, {len(summary.rejected)} rejected; resolution {symbol} "
+        f"({len(resolution['warnings'])} parser warnings)",
+        highlight=False,
+    )
+    url = f"{stack.url('registry')}/v1/resolutions/{quote(symbol, safe='')}"
+
+    def claim_checked() -> Any:
+        try:
+            response = httpx.get(url, timeout=5)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        claims = [c for c in response.json()["claims"] if c["kind"] == "parties_count"]
+        return claims if claims and all(c.get("verified") for c in claims) else None
+
+    try:
+        stack.wait_for("registry", claim_checked, "the registry to verify the seed's claims", 60)
+        console.print(f"The registry verifies the seed's claim: {claim_checked()[0]['found']} parties on 2009-12-02")
+    except StackError as exc:
+        console.print(f"[yellow]the registry has not verified the seed's claim yet:[/] {exc}")
 
 
 @app.command()
 def run(
     data_dir: Annotated[Path, typer.Option(help="Where the embedded servers keep their data.")] = Path(".data"),
+    shared: Annotated[Path, typer.Option(help="The shared folder with the seed and the UNTC snapshot.")] = SHARED,
+    seed: Annotated[bool, typer.Option(help="Load the Mine Ban Convention and resolution 64/56.")] = True,
 ) -> None:
     """Run the whole platform on the embedded default until Ctrl-C; data is kept for next time."""
     started = time.monotonic()
@@ -48,6 +167,9 @@ def run(
         with console.status("starting ingest, registry and notify"):
             stack.start_services()
             stack.wait_ready()
+        if seed:
+            with console.status("loading the seed"):
+                load_seed(stack, shared)
         console.print(f"[green]Treaty Watch is ready[/] in {time.monotonic() - started:.1f} s\n")
         for service in SERVICES:
             console.print(f"  {service:<9} {stack.url(service)}   (docs: {stack.url(service)}/docs)")
@@ -62,7 +184,12 @@ def run(
                 {
                     "type": "treaty.action.recorded",
                     "source": "/cli/example",
-                    "data": {"treaty_id": "XXVI-5", "participant": "USA", "action": "signature", "date": "2026-11-27"},
+                    "data": {
+                        "treaty_id": "XXVI-5",
+                        "participant": "USA",
+                        "action": "signature",
+                        "date": "2026-11-27",
+                    },
                 }
             )
             + "'\n",
@@ -105,6 +232,11 @@ def new_key(
         raise typer.BadParameter(f"unknown scopes {sorted(unknown)}; choose from {', '.join(SCOPES)}")
     raw = "tw_" + secrets.token_urlsafe(32)
     console.print(f"key (shown once): {raw}")
-    console.print("entry for TREATYWATCH_API_KEYS:", json.dumps({"name": name, "sha256": hash_key(raw), "scopes": scope}))
+    console.print(
+        "entry for TREATYWATCH_API_KEYS:",
+        json.dumps({"name": name, "sha256": hash_key(raw), "scopes": scope}),
+    )
+
+
 if __name__ == "__main__":
     app()

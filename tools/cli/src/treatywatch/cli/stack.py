@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -87,7 +88,11 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_dir / f"{name}.log", "ab") as out:
             self.processes[name] = subprocess.Popen(
-                argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
                 start_new_session=True,
             )
 
@@ -99,8 +104,18 @@ class Stack:
             kafka_dir.mkdir(parents=True, exist_ok=True)
             self._spawn(
                 "kafka",
-                [_tool("noida-db"), "start", "--data-dir", str(kafka_dir), "--only", "kafka",
-                 "--kafka-port", str(self.ports.kafka), "--host", "127.0.0.1"],
+                [
+                    _tool("noida-db"),
+                    "start",
+                    "--data-dir",
+                    str(kafka_dir),
+                    "--only",
+                    "kafka",
+                    "--kafka-port",
+                    str(self.ports.kafka),
+                    "--host",
+                    "127.0.0.1",
+                ],
             )
             self.kafka_bootstrap = f"127.0.0.1:{self.ports.kafka}"
         if self.mongo_url is None:
@@ -109,13 +124,22 @@ class Stack:
             mongo_dir.mkdir(parents=True, exist_ok=True)
             self._spawn(
                 "mongo",
-                [_tool("secantusd-py"), "--host", "127.0.0.1", "--port", str(self.ports.mongo),
-                 "--storage-path", str(mongo_dir), "--log-level", "WARNING"],
+                [
+                    _tool("secantusd-py"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.ports.mongo),
+                    "--storage-path",
+                    str(mongo_dir),
+                    "--log-level",
+                    "WARNING",
+                ],
             )
             self.mongo_url = f"mongodb://127.0.0.1:{self.ports.mongo}/?directConnection=true"
         for name, port in (("kafka", self.ports.kafka), ("mongo", self.ports.mongo)):
             if name in self.processes:
-                self.wait_for(name, lambda p=port: port_open(p), f"port {port} to open", timeout_s)
+                self.wait_for(name, partial(port_open, port), f"port {port} to open", timeout_s)
 
     def service_env(self, service: str) -> dict[str, str]:
         return {
@@ -138,7 +162,7 @@ class Stack:
     def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout_s: float = 60) -> None:
         """Wait until every service's /readyz is 200."""
         for service in services:
-            self.wait_for(service, lambda s=service: self._ready(s), "/readyz to turn green", timeout_s)
+            self.wait_for(service, partial(self._ready, service), "/readyz to turn green", timeout_s)
 
     def _ready(self, service: str) -> bool:
         try:
