@@ -492,7 +492,8 @@ def _verb_and_text(paragraph: _Paragraph) -> tuple[str, str]:
         return _plain(italic["verb"]), text
     pattern = _OPERATIVE_VERB if paragraph.operative else _PREAMBLE_VERB
     verb = pattern.match(text)
-    return (re.sub(r"\s+", " ", verb[0]) if verb else ""), text
+    # Every paragraph gets a verb, even an odd one: its first word is the best guess left.
+    return (re.sub(r"\s+", " ", verb[0]) if verb else text.split(" ", 1)[0]), text
 
 
 # --- what the paragraphs say --------------------------------------------------------------------
@@ -617,6 +618,8 @@ def _footnote_data(footnotes: Mapping[int, str]) -> list[dict[str, Any]]:
     cited: int | None = None
     for number in sorted(footnotes):
         text = _plain(footnotes[number])
+        if not text:
+            continue
         ibid = re.match(r"ibid\b", text, re.IGNORECASE) is not None
         result.append({"number": number, "text": text, "ibid_of": cited if ibid else None})
         if not ibid:
@@ -887,19 +890,23 @@ def parse_resolution(text: str, treaties_by_unts: Mapping[tuple[int, int], str])
         session = symbol_session
 
     preamble = [_verb_and_text(p) for p in body.paragraphs if not p.operative]
-    operative = [p for p in body.paragraphs if p.operative]
+    preamble = [(verb, plain) for verb, plain in preamble if plain]
     paragraphs: list[dict[str, Any]] = []
-    for paragraph in operative:
+    for paragraph in (p for p in body.paragraphs if p.operative):
         verb, plain = _verb_and_text(paragraph)
+        if not plain:
+            warnings.append(f"operative paragraph {paragraph.number} is empty and was skipped")
+            continue
         paragraphs.append({"number": paragraph.number, "verb": verb, "text": plain, "footnotes": _marks(paragraph.raw)})
     numbers = [p["number"] for p in paragraphs]
     if numbers and numbers != list(range(1, len(numbers) + 1)):
         warnings.append(f"the operative paragraphs are not numbered 1 to {len(numbers)}: {numbers}")
 
     footnotes = _footnote_data(body.footnotes)
+    known = {note["number"] for note in footnotes}
     for paragraph in body.paragraphs:
         for mark in _marks(paragraph.raw):
-            if mark not in body.footnotes:
+            if mark not in known:
                 warnings.append(f"footnote {mark} is referenced but its text was not found")
     treaty = _treaty(body.paragraphs, footnotes, header.title, treaties_by_unts, warnings)
     meetings = _meetings(body.paragraphs, footnotes, warnings)
