@@ -29,7 +29,11 @@ def platform(servers: Stack) -> Iterator[Stack]:
         api_key=KEY,
         kafka_bootstrap=servers.kafka_bootstrap,
         mongo_url=servers.mongo_url,
-        env={"TREATYWATCH_TOPIC": f"e2e-{uuid.uuid4().hex[:8]}", "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.2, 0.5]"},
+        embedded_kafka=servers.embedded_kafka,
+        env={
+            "TREATYWATCH_TOPIC": f"e2e-{uuid.uuid4().hex[:8]}",
+            "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.2, 0.5]",
+        },
     )
     try:
         stack.start_services()
@@ -69,11 +73,16 @@ def test_an_action_reaches_the_registry_and_a_signed_webhook_once(platform: Stac
     secret = created.json()["secret"]
     assert secret.startswith("whsec_")
 
-    action = {
+    action: dict[str, Any] = {
         "id": f"e2e-{uuid.uuid4()}",
         "type": "treaty.action.recorded",
         "source": "/tests/e2e",
-        "data": {"treaty_id": "XXVI-5", "participant": "Afghanistan", "action": "accession", "date": "2002-09-11"},
+        "data": {
+            "treaty_id": "XXVI-5",
+            "participant": "Afghanistan",
+            "action": "accession",
+            "date": "2002-09-11",
+        },
     }
     accepted = post(platform, "ingest", "/v1/events", action)
     assert accepted.status_code == 202, accepted.text

@@ -162,9 +162,7 @@ def test_afghanistan_acceded_in_2002_and_the_convention_entered_into_force_for_i
 def test_participant_status_takes_the_treatys_dates_from_the_caller() -> None:
     status = participant_status(mine_ban()["AFG"], date(2004, 1, 1), MINE_BAN_RULES, IN_FORCE, FORTIETH)
     assert status == status_of("AFG", date(2004, 1, 1))
-    assert (
-        participant_status(mine_ban()["AFG"], date(2002, 9, 10), MINE_BAN_RULES, IN_FORCE, FORTIETH) is None
-    )
+    assert participant_status(mine_ban()["AFG"], date(2002, 9, 10), MINE_BAN_RULES, IN_FORCE, FORTIETH) is None
 
 
 def test_an_original_party_is_bound_from_the_treatys_entry_into_force() -> None:
@@ -492,9 +490,7 @@ def test_reports_due_from_afghanistan_initial_then_annual_updates() -> None:
 def test_a_report_is_listed_once_due_and_overdue_only_after_its_day() -> None:
     in_force_on = date(2003, 3, 1)
     assert reports_due(in_force_on, date(2003, 2, 28), ARTICLE_7) == []
-    assert reports_due(in_force_on, in_force_on, ARTICLE_7) == [
-        ReportDue("initial", date(2003, 8, 28), None, False)
-    ]
+    assert reports_due(in_force_on, in_force_on, ARTICLE_7) == [ReportDue("initial", date(2003, 8, 28), None, False)]
     on_the_day = reports_due(in_force_on, date(2003, 8, 28), ARTICLE_7)
     assert [r.overdue for r in on_the_day] == [False]
     assert [r.overdue for r in reports_due(in_force_on, date(2003, 8, 29), ARTICLE_7)] == [True]
@@ -546,9 +542,7 @@ def large_treaty() -> Participations:
 
 def test_stats_for_200_participants_and_2000_actions_are_fast(large_treaty: Participations) -> None:
     assert sum(len(r) for r in large_treaty.values()) == 2000
-    best = min(
-        _elapsed(lambda: treaty_stats(large_treaty, MINE_BAN_RULES, date(2010, 1, 1))) for _ in range(5)
-    )
+    best = min(_elapsed(lambda: treaty_stats(large_treaty, MINE_BAN_RULES, date(2010, 1, 1))) for _ in range(5))
     assert best < 0.2 * 200 / 1000  # well under a millisecond per participant
     assert min(_elapsed(lambda: timeline(large_treaty, MINE_BAN_RULES)) for _ in range(3)) < 0.5
 

@@ -90,9 +90,7 @@ def test_invalid_rules_are_rejected(payload: dict[str, object]) -> None:
         TreatyRules.model_validate(payload)
 
 
-@pytest.mark.parametrize(
-    "annual_due", ["4-30", "04/30", "0430", "13-01", "04-31", "02-29", "aa-bb", "", "04-30-"]
-)
+@pytest.mark.parametrize("annual_due", ["4-30", "04/30", "0430", "13-01", "04-31", "02-29", "aa-bb", "", "04-30-"])
 def test_annual_due_must_be_a_day_of_every_year(annual_due: str) -> None:
     with pytest.raises(ValidationError):
         Reporting(initial_within_days=180, annual_due=annual_due)

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from treatywatch.common.participants import participant_code
 from treatywatch.common.rules import TreatyRules
 
 ACTIONS = (
@@ -279,11 +280,7 @@ class ReportSubmittedEvent(Envelope):
 
 
 Event = Annotated[
-    TreatyRegisteredEvent
-    | ActionRecordedEvent
-    | ResolutionAdoptedEvent
-    | MeetingRecordedEvent
-    | ReportSubmittedEvent,
+    TreatyRegisteredEvent | ActionRecordedEvent | ResolutionAdoptedEvent | MeetingRecordedEvent | ReportSubmittedEvent,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -293,7 +290,7 @@ def partition_key(event: Event) -> str:
     """The Kafka key: all events of one treaty and participant share a partition, in order."""
     data = event.data
     if isinstance(data, ActionRecorded | ReportSubmitted):
-        return f"{data.treaty_id}/{data.participant}"
+        return f"{data.treaty_id}/{participant_code(data.participant)}"
     if isinstance(data, ResolutionAdopted):
         return data.symbol
     return data.treaty_id

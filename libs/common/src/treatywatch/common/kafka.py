@@ -99,9 +99,7 @@ class Publisher:
         producer = self._producer
         try:
             async with asyncio.timeout(self._timeout_s):
-                futures = [
-                    await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in messages
-                ]
+                futures = [await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in messages]
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError) as exc:
             raise BrokerUnavailable(f"the broker did not acknowledge: {exc!r}") from exc
@@ -151,10 +149,17 @@ class Consumer:
     async def run(self, handler: BatchHandler) -> None:
         """Loop until stopped: apply each fetched batch, then commit its offsets."""
         consumer = self._require()
+        idle_s = self._settings.kafka_idle_backoff_ms / 1000
+        wait_ms = 1 if idle_s else 200
         while not self._stopping.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
+            batches = await consumer.getmany(timeout_ms=wait_ms, max_records=self._max_records)
             records = [r for part in batches.values() for r in part]
             if not records:
+                if idle_s:
+                    partitions = consumer.assignment()
+                    consumer.pause(*partitions)
+                    await asyncio.sleep(idle_s)
+                    consumer.resume(*partitions)
                 continue
             await handler(records)
             offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}

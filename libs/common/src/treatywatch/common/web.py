@@ -63,11 +63,16 @@ def problem_response(problem: Problem) -> JSONResponse:
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM, headers=problem.headers)
 
 
-def validation_errors(exc: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()) -> list[dict[str, Any]]:
+def validation_errors(
+    exc: ValidationError | RequestValidationError, prefix: Sequence[str | int] = ()
+) -> list[dict[str, Any]]:
     """Each validation error as {path, message, type}; the path names the field (e.g. `data.treaty_id`)."""
     out = []
     for err in exc.errors():
         loc = [*prefix, *err["loc"]]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            # The discriminator's errors carry no location; the field at fault is `type`.
+            loc.append("type")
         out.append({"path": ".".join(str(p) for p in loc), "message": err["msg"], "type": err["type"]})
     return out
 
@@ -108,7 +113,9 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(exc.status_code, "Error")
-        return problem_response(Problem(exc.status_code, title, str(exc.detail), headers=exc.headers))
+        return problem_response(
+            Problem(exc.status_code, title, str(exc.detail), headers=dict(exc.headers) if exc.headers else None)
+        )
 
     @app.middleware("http")
     async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -66,7 +66,11 @@ def _check(request: Request, url: str | None, event_types: list[str] | None) -> 
     for i, pattern in enumerate(event_types or []):
         if not any(type_matches([pattern], t) for t in EVENT_TYPES) and pattern != "webhook.test":
             errors.append(
-                {"path": f"event_types.{i}", "message": f"{pattern!r} matches no event type", "type": "unknown_type"}
+                {
+                    "path": f"event_types.{i}",
+                    "message": f"{pattern!r} matches no event type",
+                    "type": "unknown_type",
+                }
             )
     if errors:
         raise invalid(errors, "the subscription cannot be accepted")
@@ -98,7 +102,11 @@ async def list_subscriptions(request: Request) -> dict[str, Any]:
     return {"items": items, "count": len(items)}
 
 
-@router.get("/subscriptions/{subscription_id}", summary="One subscription (its secret is never shown again)", dependencies=[READ])
+@router.get(
+    "/subscriptions/{subscription_id}",
+    summary="One subscription (its secret is never shown again)",
+    dependencies=[READ],
+)
 async def get_subscription(request: Request, subscription_id: str) -> dict[str, Any]:
     return store.public_subscription(await _get(_db(request), subscription_id))
 
@@ -124,7 +132,11 @@ async def delete_subscription(request: Request, subscription_id: str, _: str = W
     return Response(status_code=204)
 
 
-@router.get("/subscriptions/{subscription_id}/deliveries", summary="Deliveries and their attempts", dependencies=[READ])
+@router.get(
+    "/subscriptions/{subscription_id}/deliveries",
+    summary="Deliveries and their attempts",
+    dependencies=[READ],
+)
 async def list_deliveries(
     request: Request, subscription_id: str, limit: int = Query(default=100, ge=1, le=1000)
 ) -> dict[str, Any]:

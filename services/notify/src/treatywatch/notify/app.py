@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from pydantic import Field
 
 from treatywatch.common import mongo
 from treatywatch.common.kafka import Consumer, ensure_topics, run_consumer_forever
@@ -24,10 +26,12 @@ class NotifySettings(Settings):
     port: int = 8003
     group_id: str = "treatywatch-notify"
     # Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
-    retry_schedule_s: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    retry_schedule_s: list[float] = Field(
+        default_factory=lambda: [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
+    )
     delivery_timeout_s: float = 15.0
     # Plain http is allowed to these hosts only (the embedded default: loopback, for development).
-    webhook_http_hosts: list[str] = ["127.0.0.1", "localhost", "::1"]
+    webhook_http_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "::1"])
 
 
 def build_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -51,10 +55,8 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
         yield
         consumer.request_stop()
         delivering.cancel()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(consuming, timeout=10)
-        except TimeoutError:
-            pass
         await consumer.stop()
         await deliverer.close()
         await client.close()

@@ -30,7 +30,7 @@ class Matcher:
         events: list[Event] = []
         for record in records:
             try:
-                events.append(parse_event(record.value))
+                events.append(parse_event(record.value or b""))
             except (ValidationError, ValueError):
                 # The registry dead-letters what fails the contract; there is nothing to deliver.
                 log.warning("undecodable_event_skipped", origin=f"{record.topic}/{record.partition}/{record.offset}")

@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from treatywatch.common.events import Event
+from treatywatch.common.participants import participant_code
 
 
 def new_secret() -> str:
@@ -70,8 +72,10 @@ def matches(subscription: dict[str, Any], event: Event) -> bool:
     if treaty_ids and event_treaty(event) not in treaty_ids:
         return False
     participants = filters.get("participants") or []
+    if not participants:
+        return True
     participant = getattr(event.data, "participant", None)
-    return not (participants and participant not in participants)
+    return participant is not None and participant_code(participant) in {participant_code(p) for p in participants}
 
 
 def next_attempt(schedule_s: Sequence[float], attempts_made: int, now: datetime) -> datetime | None:
@@ -93,10 +97,21 @@ def url_problem(url: str, allowed_http_hosts: Sequence[str]) -> str | None:
         return None
     if parts.scheme == "http":
         return f"plain http is allowed only to the operator's allowlist ({', '.join(allowed_http_hosts) or 'empty'})"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if not address.is_global:
+    if host == "localhost" or host.endswith(".localhost"):
+        return "the URL points at a loopback address"
+    address = ip_literal(host)
+    if address is not None and not address.is_global:
         return "the URL points at a private, loopback or link-local address"
     return None
+
+
+def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names literally, in any spelling the resolver accepts (`127.1`, `0x7f000001`)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None

@@ -32,9 +32,7 @@ async def enabled_subscriptions(db: AsyncDatabase[Document]) -> list[Document]:
     return [d async for d in db.subscriptions.find({"enabled": True})]
 
 
-async def add_deliveries(
-    db: AsyncDatabase[Document], matches: Sequence[tuple[Document, Event]], now: datetime
-) -> int:
+async def add_deliveries(db: AsyncDatabase[Document], matches: Sequence[tuple[Document, Event]], now: datetime) -> int:
     """Record one pending delivery per (subscription, event); a redelivered event adds nothing."""
     ops = []
     for subscription, event in matches:

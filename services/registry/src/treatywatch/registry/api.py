@@ -73,7 +73,7 @@ async def get_treaty(request: Request, treaty_id: str) -> dict[str, Any]:
     treaty, rules, records, _ = await _treaty_context(db, treaty_id)
     in_force = treaty_stats(records, rules, _today()).entry_into_force
     return {
-        **(store.public(treaty) or {}),
+        **(store.public(treaty) if treaty else {}),
         "treaty_id": treaty_id,
         "registered": treaty is not None,
         "entry_into_force": in_force.isoformat() if in_force else None,
@@ -131,14 +131,21 @@ async def _check_claim(db: AsyncDatabase[Document], claim: dict[str, Any], adopt
     elif claim["kind"] in ("entry_into_force_year", "entry_into_force_date"):
         in_force = treaty_stats(records, rules, as_of).entry_into_force
         if in_force is None:
-            return {**claim, "verified": None, "reason": f"the entry-into-force rule of {treaty_id} is unknown"}
+            return {
+                **claim,
+                "verified": None,
+                "reason": f"the entry-into-force rule of {treaty_id} is unknown",
+            }
         found = in_force.year if claim["kind"] == "entry_into_force_year" else in_force.isoformat()
     else:
         return {**claim, "verified": None, "reason": f"claims of kind {claim['kind']!r} are not checked"}
     return {**claim, "verified": found == claim["value"], "expected": claim["value"], "found": found}
 
 
-@router.get("/resolutions/{symbol:path}", summary="A resolution, its recalls and its claims checked against the record")
+@router.get(
+    "/resolutions/{symbol:path}",
+    summary="A resolution, its recalls and its claims checked against the record",
+)
 async def get_resolution(request: Request, symbol: str) -> dict[str, Any]:
     db = _db(request)
     try:
@@ -148,7 +155,7 @@ async def get_resolution(request: Request, symbol: str) -> dict[str, Any]:
     doc = await db.resolutions.find_one({"_id": canonical})
     if doc is None:
         raise Problem(404, "Not found", f"no resolution {canonical} has been recorded")
-    resolution = store.public(doc) or {}
+    resolution = store.public(doc)
     resolution["claims"] = [await _check_claim(db, c, doc["adopted_on"]) for c in doc.get("claims", [])]
     resolution["recalled_by"] = [d["_id"] async for d in db.resolutions.find({"recalls.symbol": canonical}, {"_id": 1})]
     return resolution
@@ -167,5 +174,7 @@ async def get_events(
 @router.get("/dead-letters", summary="Messages that failed the contract, with reason and original bytes")
 async def get_dead_letters(request: Request, limit: int = Query(default=100, ge=1, le=1000)) -> dict[str, Any]:
     db = _db(request)
-    items = [store.public(d) | {"id": d["_id"]} async for d in db.dead_letters.find({}).sort("received_at", -1).limit(limit)]
+    items = [
+        store.public(d) | {"id": d["_id"]} async for d in db.dead_letters.find({}).sort("received_at", -1).limit(limit)
+    ]
     return {"items": items, "count": len(items)}

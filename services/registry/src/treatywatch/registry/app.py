@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -44,10 +45,8 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
         task = asyncio.create_task(start())
         yield
         consumer.request_stop()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(task, timeout=10)
-        except TimeoutError:
-            pass
         await consumer.stop()
         await publisher.stop()
         await client.close()

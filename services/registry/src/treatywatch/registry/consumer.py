@@ -42,7 +42,7 @@ class Applier:
         events: list[Event] = []
         for record in records:
             try:
-                events.append(parse_event(record.value))
+                events.append(parse_event(record.value or b""))
             except (ValidationError, ValueError) as exc:
                 await self._dead_letter(record, exc)
         if events:
@@ -61,13 +61,16 @@ class Applier:
             log.info("event_applied", event_id=event.id, type=event.type, trace_id=event.trace_id)
 
     async def _dead_letter(self, record: ConsumerRecord, exc: Exception) -> None:
-        reason = str(exc) if not isinstance(exc, ValidationError) else "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        reason = (
+            str(exc)
+            if not isinstance(exc, ValidationError)
+            else "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         )
         key = f"{record.topic}/{record.partition}/{record.offset}"
+        raw: bytes = record.value or b""
         headers = [("reason", reason.encode()[:4000]), ("origin", key.encode())]
         # The dead-letter copy is durable before the offset is committed, so nothing is lost.
-        await self._publisher.publish([Message(self._dlq, record.key, record.value, headers)])
+        await self._publisher.publish([Message(self._dlq, record.key, raw, headers)])
         await record_dead_letter(
             self._db,
             {
@@ -76,7 +79,7 @@ class Applier:
                 "partition": record.partition,
                 "offset": record.offset,
                 "reason": reason,
-                "value": record.value.decode("utf-8", errors="replace"),
+                "value": raw.decode("utf-8", errors="replace"),
                 "received_at": datetime.now(UTC),
             },
         )

@@ -254,11 +254,7 @@ def _status(
                 orphan_withdrawal = withdrawal
 
     def ended(withdrawal: Withdrawal | None) -> bool:
-        return (
-            withdrawal is not None
-            and withdrawal.effective_on is not None
-            and withdrawal.effective_on <= as_of
-        )
+        return withdrawal is not None and withdrawal.effective_on is not None and withdrawal.effective_on <= as_of
 
     # A re-joining instrument may be deposited before the withdrawal takes effect: the earlier
     # participation stays the one in effect until then.
@@ -371,9 +367,7 @@ def _change_dates(
     return dates
 
 
-def timeline(
-    participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None
-) -> list[TimelinePoint]:
+def timeline(participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None) -> list[TimelinePoint]:
     """The counts over time: one point, ascending, per date on which `parties` or `in_force` changes.
 
     Each point equals `treaty_stats(..., as_of=point.date)`.

@@ -141,7 +141,13 @@ async def apply_events(
     now = datetime.now(UTC)
     await db.events.insert_many(
         [
-            {"_id": e.id, "seq": first + i, "type": e.type, "applied_at": now, "event": e.model_dump(mode="json", exclude_none=True)}
+            {
+                "_id": e.id,
+                "seq": first + i,
+                "type": e.type,
+                "applied_at": now,
+                "event": e.model_dump(mode="json", exclude_none=True),
+            }
             for i, e in enumerate(fresh)
         ],
         ordered=True,
@@ -174,8 +180,6 @@ def to_records(docs: Sequence[Document]) -> dict[str, list[ActionRecord]]:
     return {d["participant"]: [action_record(a) for a in d.get("actions", [])] for d in docs}
 
 
-def public(doc: Document | None) -> dict[str, Any] | None:
+def public(doc: Document) -> dict[str, Any]:
     """A stored document without MongoDB's internals."""
-    if doc is None:
-        return None
     return {k: v for k, v in doc.items() if k != "_id"}

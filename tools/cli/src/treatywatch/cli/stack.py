@@ -75,6 +75,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     kafka_bootstrap: str | None = None
     mongo_url: str | None = None
+    embedded_kafka: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -118,6 +119,7 @@ class Stack:
                 ],
             )
             self.kafka_bootstrap = f"127.0.0.1:{self.ports.kafka}"
+            self.embedded_kafka = True
         if self.mongo_url is None:
             self._refuse_busy("MongoDB-protocol server", self.ports.mongo)
             mongo_dir = self.data_dir / "mongo"
@@ -148,6 +150,7 @@ class Stack:
             "TREATYWATCH_MONGO_URL": self.mongo_url or "",
             "TREATYWATCH_PORT": str(self.ports.of(service)),
             "TREATYWATCH_DEV_API_KEY": self.api_key,
+            **({"TREATYWATCH_KAFKA_IDLE_BACKOFF_MS": "15"} if self.embedded_kafka else {}),
             **self.env,
         }
 

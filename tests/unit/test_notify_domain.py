@@ -1,0 +1,276 @@
+"""Notify's pure rules: Standard Webhooks signing, subscription matching, retry timing and URL checks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from treatywatch.common.events import Event, event_from_dict
+from treatywatch.notify.domain import (
+    delivery_id,
+    matches,
+    new_secret,
+    next_attempt,
+    sign,
+    type_matches,
+    url_problem,
+    verify,
+)
+
+# The Standard Webhooks specification's own example (github.com/standard-webhooks/standard-webhooks, spec).
+SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SPEC_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+SPEC_TIMESTAMP = 1614265330
+SPEC_BODY = b'{"test": 2432232314}'
+SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+LOOPBACK = ["127.0.0.1", "localhost", "::1"]
+
+
+def reference_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The signature as the spec defines it, written independently of notify's code."""
+    key = base64.b64decode(secret.split("_", 1)[1])
+    mac = hmac.new(key, msg_id.encode() + b"." + str(timestamp).encode() + b"." + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
+
+
+def action(participant: str = "NOR", treaty_id: str = "XXVI-5") -> Event:
+    return event_from_dict(
+        {
+            "type": "treaty.action.recorded",
+            "data": {
+                "treaty_id": treaty_id,
+                "participant": participant,
+                "action": "ratification",
+                "date": "1998-09-09",
+            },
+        }
+    )
+
+
+def registered(treaty_id: str = "XXVI-5") -> Event:
+    return event_from_dict({"type": "treaty.registered", "data": {"treaty_id": treaty_id, "title": "A treaty"}})
+
+
+def resolution(treaty_id: str | None) -> Event:
+    data: dict[str, Any] = {"symbol": "A/RES/64/56", "session": 64, "title": "A resolution", "adopted_on": "2009-12-02"}
+    if treaty_id is not None:
+        data["treaty"] = {"treaty_id": treaty_id}
+    return event_from_dict({"type": "resolution.adopted", "data": data})
+
+
+def subscription(event_types: list[str], **extra: Any) -> dict[str, Any]:
+    return {"_id": "sub_1", "url": "https://example.org/hook", "event_types": event_types, "enabled": True, **extra}
+
+
+def test_the_reference_signature_reproduces_the_spec_example() -> None:
+    assert reference_signature(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY) == SPEC_SIGNATURE
+
+
+def test_sign_matches_the_spec_example() -> None:
+    assert sign(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY) == SPEC_SIGNATURE
+
+
+def test_sign_matches_the_reference_for_a_fresh_secret() -> None:
+    secret = new_secret()
+    body = b'{"type":"treaty.registered","data":{"treaty_id":"XXVI-5"}}'
+    assert sign(secret, "msg_abc", 1700000000, body) == reference_signature(secret, "msg_abc", 1700000000, body)
+
+
+def test_verify_accepts_the_valid_signature() -> None:
+    assert verify(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY, SPEC_SIGNATURE)
+
+
+def test_verify_accepts_a_header_where_one_of_two_signatures_is_valid() -> None:
+    stale = reference_signature(new_secret(), SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY)
+    assert verify(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY, f"{stale} {SPEC_SIGNATURE}")
+    assert verify(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY, f"{SPEC_SIGNATURE} {stale}")
+
+
+@pytest.mark.parametrize(
+    ("msg_id", "timestamp", "body", "secret"),
+    [
+        ("msg_other", SPEC_TIMESTAMP, SPEC_BODY, SPEC_SECRET),
+        (SPEC_ID, SPEC_TIMESTAMP + 1, SPEC_BODY, SPEC_SECRET),
+        (SPEC_ID, SPEC_TIMESTAMP, b'{"test": 2432232315}', SPEC_SECRET),
+        (SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY, new_secret()),
+    ],
+)
+def test_verify_refuses_a_changed_id_timestamp_body_or_secret(
+    msg_id: str, timestamp: int, body: bytes, secret: str
+) -> None:
+    assert not verify(secret, msg_id, timestamp, body, SPEC_SIGNATURE)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "v1,", SPEC_SIGNATURE.removeprefix("v1,"), "v2," + SPEC_SIGNATURE.removeprefix("v1,"), "v1,AAAA v1,BBBB"],
+)
+def test_verify_refuses_headers_without_a_valid_v1_signature(header: str) -> None:
+    assert not verify(SPEC_SECRET, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY, header)
+
+
+def test_new_secret_is_whsec_and_at_least_24_random_bytes() -> None:
+    secrets_made = {new_secret() for _ in range(50)}
+    assert len(secrets_made) == 50
+    for secret in secrets_made:
+        assert secret.startswith("whsec_")
+        assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) >= 24
+
+
+def test_delivery_id_is_stable_and_distinct() -> None:
+    first = delivery_id("sub_1", "evt-1")
+    assert first == delivery_id("sub_1", "evt-1")
+    assert first.startswith("msg_")
+    others = {
+        delivery_id("sub_2", "evt-1"),
+        delivery_id("sub_1", "evt-2"),
+        # The separator keeps the pair unambiguous.
+        delivery_id("sub_1e", "vt-1"),
+        delivery_id("sub_", "1evt-1"),
+    }
+    assert first not in others
+    assert len(others) == 4
+
+
+@pytest.mark.parametrize(
+    ("patterns", "event_type", "expected"),
+    [
+        (["treaty.registered"], "treaty.registered", True),
+        (["treaty.registered"], "treaty.action.recorded", False),
+        (["treaty.*"], "treaty.registered", True),
+        (["treaty.*"], "treaty.action.recorded", True),
+        (["treaty.*"], "treatyx.registered", False),
+        (["treaty.*"], "resolution.adopted", False),
+        (["treaty.action.*"], "treaty.action.recorded", True),
+        (["treaty.action.*"], "treaty.registered", False),
+        (["*"], "report.submitted", True),
+        (["*"], "meeting.recorded", True),
+        (["meeting.recorded", "report.*"], "report.submitted", True),
+        (["meeting.recorded", "report.*"], "resolution.adopted", False),
+        (["treaty"], "treaty.registered", False),
+        (["treaty.registered.*"], "treaty.registered", False),
+        ([], "treaty.registered", False),
+    ],
+)
+def test_type_matches(patterns: list[str], event_type: str, expected: bool) -> None:
+    assert type_matches(patterns, event_type) is expected
+
+
+def test_matches_by_type_only() -> None:
+    sub = subscription(["treaty.*"])
+    assert matches(sub, action())
+    assert matches(sub, registered())
+    assert not matches(sub, resolution("XXVI-5"))
+
+
+def test_a_disabled_subscription_matches_nothing() -> None:
+    assert not matches(subscription(["*"], enabled=False), action())
+    assert matches(subscription(["*"], enabled=True), action())
+
+
+def test_a_treaty_filter_admits_only_events_of_those_treaties() -> None:
+    sub = subscription(["*"], filter={"treaty_ids": ["XXVI-5", "XXVI-6"]})
+    assert matches(sub, action(treaty_id="XXVI-5"))
+    assert matches(sub, registered("XXVI-6"))
+    assert not matches(sub, action(treaty_id="XXVI-7"))
+    # A resolution names its treaty inside `treaty`.
+    assert matches(sub, resolution("XXVI-5"))
+    assert not matches(sub, resolution("XXVI-8"))
+    assert not matches(sub, resolution(None))
+
+
+def test_a_participant_filter_admits_only_events_naming_those_participants() -> None:
+    sub = subscription(["*"], filter={"participants": ["NOR", "SWE"]})
+    assert matches(sub, action("NOR"))
+    assert matches(sub, action("SWE"))
+    assert not matches(sub, action("FIN"))
+    assert not matches(sub, registered())
+
+
+def test_treaty_and_participant_filters_both_apply() -> None:
+    sub = subscription(["treaty.action.recorded"], filter={"treaty_ids": ["XXVI-5"], "participants": ["NOR"]})
+    assert matches(sub, action("NOR", "XXVI-5"))
+    assert not matches(sub, action("NOR", "XXVI-6"))
+    assert not matches(sub, action("SWE", "XXVI-5"))
+
+
+def test_empty_filters_admit_everything_of_the_type() -> None:
+    sub = subscription(["treaty.*"], filter={"treaty_ids": [], "participants": []})
+    assert matches(sub, action("FIN", "XXVI-9"))
+
+
+def test_a_participant_filter_by_code_admits_the_same_state_by_its_un_name() -> None:
+    sub = subscription(["*"], filter={"participants": ["BOL"]})
+    assert matches(sub, action("Bolivia (Plurinational State of)"))
+
+
+def test_next_attempt_follows_the_schedule_then_gives_up() -> None:
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    schedule = [0.0, 5.0, 300.0]
+    assert next_attempt(schedule, 0, now) == now
+    assert next_attempt(schedule, 1, now) == now + timedelta(seconds=5)
+    assert next_attempt(schedule, 2, now) == now + timedelta(minutes=5)
+    assert next_attempt(schedule, 3, now) is None
+    assert next_attempt(schedule, 4, now) is None
+    assert next_attempt([], 0, now) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("ftp://example.org/hook", LOOPBACK),
+        ("file:///etc/passwd", LOOPBACK),
+        ("example.org/hook", LOOPBACK),
+        ("https://user:pass@example.org/hook", LOOPBACK),
+        ("https://token@example.org/hook", LOOPBACK),
+        ("http://example.org/hook", LOOPBACK),
+        ("http://127.0.0.1:8080/hook", []),
+        ("https://10.0.0.1/hook", LOOPBACK),
+        ("https://192.168.1.10/hook", LOOPBACK),
+        ("https://169.254.169.254/latest/meta-data", LOOPBACK),
+        ("https://127.0.0.1/hook", []),
+        ("https://[::1]/hook", []),
+        ("https://[fe80::1]/hook", LOOPBACK),
+        ("https://0.0.0.0/hook", LOOPBACK),
+    ],
+)
+def test_url_problem_refuses(url: str, allowed: list[str]) -> None:
+    reason = url_problem(url, allowed)
+    assert reason is not None
+    assert reason
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("https://localhost/hook", id="localhost"),
+        pytest.param("https://127.1/hook", id="short-ipv4"),
+        pytest.param("https://2130706433/hook", id="decimal-ipv4"),
+        pytest.param("https://0x7f000001/hook", id="hex-ipv4"),
+    ],
+)
+def test_url_problem_refuses_loopback_in_other_spellings(url: str) -> None:
+    assert url_problem(url, []) is not None
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://example.org/hook", []),
+        ("https://hooks.example.org:8443/treatywatch?x=1", LOOPBACK),
+        ("https://8.8.8.8/hook", []),
+        ("http://127.0.0.1:8080/hook", LOOPBACK),
+        ("http://localhost:8080/hook", LOOPBACK),
+        ("http://[::1]:8080/hook", LOOPBACK),
+        ("https://127.0.0.1/hook", LOOPBACK),
+        ("http://receiver.internal/hook", ["receiver.internal"]),
+    ],
+)
+def test_url_problem_accepts(url: str, allowed: list[str]) -> None:
+    assert url_problem(url, allowed) is None
