@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from pydantic import ValidationError
 from starlette.routing import Match
 
+from treatywatch.common.events import EVENT_TYPES
 from treatywatch.common.settings import Settings, hash_key
 
 PROBLEM = "application/problem+json"
@@ -69,7 +70,9 @@ def validation_errors(
     """Each validation error as {path, message, type}; the path names the field (e.g. `data.treaty_id`)."""
     out = []
     for err in exc.errors():
-        loc = [*prefix, *err["loc"]]
+        # The discriminated event union puts the matched type first in the location; clients want the field.
+        inner = err["loc"][1:] if err["loc"] and err["loc"][0] in EVENT_TYPES else err["loc"]
+        loc = [*prefix, *inner]
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             # The discriminator's errors carry no location; the field at fault is `type`.
             loc.append("type")

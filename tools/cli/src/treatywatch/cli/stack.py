@@ -165,11 +165,12 @@ class Stack:
     def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout_s: float = 60) -> None:
         """Wait until every service's /readyz is 200."""
         for service in services:
-            self.wait_for(service, partial(self._ready, service), "/readyz to turn green", timeout_s)
+            self.wait_for(service, partial(self.answers, service, "/readyz"), "/readyz to turn green", timeout_s)
 
-    def _ready(self, service: str) -> bool:
+    def answers(self, service: str, path: str = "/healthz") -> bool:
+        """Whether a service answers 200 on `path` right now."""
         try:
-            return httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200
+            return httpx.get(f"{self.url(service)}{path}", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -1,0 +1,208 @@
+"""Ingest's HTTP contract against real processes: auth, bad input, all-or-nothing batches, documents, 503."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import OUTPUT, SHARED
+from tests.waiting import wait_until
+from treatywatch.cli.stack import Ports, Stack, free_port
+from treatywatch.common.settings import hash_key
+
+KEY = "ingest-" + uuid.uuid4().hex
+SUBSCRIPTIONS_ONLY = "subs-" + uuid.uuid4().hex
+SEED = SHARED / "seed" / "A-RES-64-56.txt"
+MINE_BAN = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
+
+
+@pytest.fixture(scope="module")
+def platform(servers: Stack) -> Iterator[Stack]:
+    keys = [{"name": "notify-only", "sha256": hash_key(SUBSCRIPTIONS_ONLY), "scopes": ["subscriptions:write"]}]
+    stack = Stack(
+        data_dir=OUTPUT / "ingest-api",
+        ports=Ports.free(),
+        api_key=KEY,
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=servers.mongo_url,
+        embedded_kafka=servers.embedded_kafka,
+        env={
+            "TREATYWATCH_TOPIC": f"ingest-{uuid.uuid4().hex[:8]}",
+            "TREATYWATCH_MONGO_DB": f"ingest_{uuid.uuid4().hex[:8]}",
+            "TREATYWATCH_API_KEYS": json.dumps(keys),
+            "TREATYWATCH_MAX_BODY_BYTES": "200000",
+        },
+    )
+    try:
+        for service in ("ingest", "registry"):
+            stack.start_service(service)
+        stack.wait_ready(("ingest", "registry"))
+        yield stack
+    finally:
+        stack.stop()
+
+
+def post(
+    stack: Stack, path: str, body: bytes, media: str = "application/json", key: str | None = KEY
+) -> httpx.Response:
+    headers = {"Content-Type": media, **({"Authorization": f"Bearer {key}"} if key else {})}
+    return httpx.post(f"{stack.url('ingest')}{path}", content=body, headers=headers, timeout=30)
+
+
+def registry(stack: Stack, path: str) -> Any:
+    return httpx.get(f"{stack.url('registry')}{path}", timeout=30).json()
+
+
+def action(participant: str = "Norway", **data: Any) -> dict[str, Any]:
+    return {
+        "id": f"t-{uuid.uuid4()}",
+        "type": "treaty.action.recorded",
+        "source": "/tests/ingest",
+        "data": {
+            "treaty_id": "XXVI-7",
+            "participant": participant,
+            "action": "signature",
+            "date": "2001-05-04",
+            **data,
+        },
+    }
+
+
+def applied_ids(stack: Stack) -> set[str]:
+    ids: set[str] = set()
+    after = "0"
+    while True:
+        page = registry(stack, f"/v1/events?after={after}&limit=1000")
+        ids |= {e["id"] for e in page["items"]}
+        if not page["items"]:
+            return ids
+        after = page["next"]
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+def test_a_write_without_a_valid_key_is_401_and_without_the_scope_403(platform: Stack) -> None:
+    body = json.dumps(action()).encode()
+    assert "Bearer" in problem(post(platform, "/v1/events", body, key=None), 401)["detail"]
+    problem(post(platform, "/v1/events", body, key="not-a-key"), 401)
+    assert "ingest:write" in problem(post(platform, "/v1/events", body, key=SUBSCRIPTIONS_ONLY), 403)["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "media", "status", "words"),
+    [
+        (b'{"a": 1}', "text/plain", 415, "JSON"),
+        (b"", "application/json", 400, "empty"),
+        (b'{"id": "\xff"}', "application/json", 400, "UTF-8"),
+        (b'{"id": ', "application/json", 400, "line 1"),
+        (b"x" * 200_001, "application/json", 413, "200000"),
+        (b"[1, 2]", "application/json", 422, "contract"),
+    ],
+)
+def test_bad_bodies_get_a_specific_problem(platform: Stack, body: bytes, media: str, status: int, words: str) -> None:
+    details = problem(post(platform, "/v1/events", body, media), status)
+    assert words in details["detail"] or words in json.dumps(details.get("errors"))
+
+
+def test_an_invalid_event_lists_every_bad_field(platform: Stack) -> None:
+    bad = action(date="4 May 2001")
+    del bad["data"]["treaty_id"]
+    errors = problem(post(platform, "/v1/events", json.dumps(bad).encode()), 422)["errors"]
+    assert {e["path"] for e in errors} == {"data.treaty_id", "data.date"}
+
+
+def test_a_batch_with_bad_events_publishes_nothing_and_names_each_bad_index(platform: Stack) -> None:
+    good = action("Chile")
+    unknown_type = {**action("Chile"), "type": "treaty.gossip"}
+    no_date = action("Chile")
+    del no_date["data"]["date"]
+    response = post(platform, "/v1/events:batch", json.dumps({"events": [good, unknown_type, no_date]}).encode())
+    body = problem(response, 422)
+    assert sorted({e["index"] for e in body["errors"]}) == [1, 2]
+    assert {e["path"] for e in body["errors"]} == {"events.1.type", "events.2.data.date"}
+    # A later event on the same partition key is applied only after anything published before it.
+    sentinel = action("Chile", action="ratification")
+    assert post(platform, "/v1/events", json.dumps(sentinel).encode()).status_code == 202
+    wait_until(lambda: sentinel["id"] in applied_ids(platform), "the sentinel to be applied")
+    assert good["id"] not in applied_ids(platform)
+
+
+def test_a_valid_batch_is_accepted_whole(platform: Stack) -> None:
+    events = [action(p) for p in ("Peru", "Fiji", "Mali")]
+    response = post(platform, "/v1/events:batch", json.dumps({"events": events}).encode())
+    assert response.status_code == 202, response.text
+    assert response.json() == {"ids": [e["id"] for e in events]}
+    wait_until(lambda: {e["id"] for e in events} <= applied_ids(platform), "the batch to be applied")
+
+
+def test_a_resolution_dry_run_parses_without_publishing(platform: Stack) -> None:
+    response = post(platform, "/v1/resolutions?dry_run=true", SEED.read_bytes(), "text/plain")
+    assert response.status_code == 200, response.text
+    assert response.json()["resolution"]["symbol"] == "A/RES/64/56"
+    assert "id" not in response.json()
+
+
+def test_a_text_that_is_no_resolution_is_422_saying_what_is_missing(platform: Stack) -> None:
+    body = problem(post(platform, "/v1/resolutions", b"Minutes of the staff picnic, 3 June.", "text/plain"), 422)
+    assert body["missing"] and "not a General Assembly resolution" in body["detail"]
+
+
+def test_a_csv_whose_header_is_no_untc_legend_is_422(platform: Stack) -> None:
+    csv = b"Name,Email\nAda,ada@example.org\n"
+    body = problem(post(platform, "/v1/imports/untc?treaty_id=XXVI-5", csv, "text/csv"), 422)
+    assert "Participant" in body["detail"] or "legend" in body["detail"]
+
+
+def test_the_seed_claim_is_verified_once_the_status_file_is_imported(platform: Stack) -> None:
+    imported = post(platform, "/v1/imports/untc?treaty_id=XXVI-5", MINE_BAN.read_bytes(), "text/csv")
+    assert imported.status_code == 202, imported.text
+    summary = imported.json()
+    assert summary["rejected"] == [] and summary["events"] > 156 and summary["import_id"].startswith("imp_")
+    again = post(platform, "/v1/imports/untc?treaty_id=XXVI-5", MINE_BAN.read_bytes(), "text/csv").json()
+    assert again["import_id"] == summary["import_id"]
+    resolution = post(platform, "/v1/resolutions", SEED.read_bytes(), "text/plain")
+    assert resolution.status_code == 202, resolution.text
+
+    def claim() -> dict[str, Any] | None:
+        doc = httpx.get(f"{platform.url('registry')}/v1/resolutions/64%2F56", timeout=30)
+        if doc.status_code != 200:
+            return None
+        found = [c for c in doc.json()["claims"] if c["kind"] == "parties_count"]
+        return found[0] if found and found[0].get("verified") is not None else None
+
+    checked = wait_until(claim, "the registry to check the seed's claim", timeout_s=60)
+    stats = registry(platform, "/v1/treaties/XXVI-5/stats?as_of=2009-12-02")
+    assert (checked["verified"], checked["expected"], checked["found"]) == (True, 156, 156)
+    assert stats["parties"] == 156
+    assert registry(platform, "/v1/resolutions/A%2FRES%2F64%2F56")["symbol"] == "A/RES/64/56"
+
+
+def test_without_a_broker_ingest_answers_503_with_retry_after(servers: Stack) -> None:
+    stack = Stack(
+        data_dir=OUTPUT / "ingest-no-broker",
+        ports=Ports.free(),
+        api_key=KEY,
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        mongo_url=servers.mongo_url,
+        env={"TREATYWATCH_PUBLISH_TIMEOUT_S": "2"},
+    )
+    try:
+        stack.start_service("ingest")
+        stack.wait_for("ingest", lambda: stack.answers("ingest"), "healthz", 30)
+        assert httpx.get(f"{stack.url('ingest')}/readyz").status_code == 503
+        response = post(stack, "/v1/events", json.dumps(action()).encode())
+        assert problem(response, 503)["title"] == "Broker unavailable"
+        assert int(response.headers["retry-after"]) > 0
+    finally:
+        stack.stop()
