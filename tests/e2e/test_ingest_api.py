@@ -183,6 +183,7 @@ def test_the_seed_claim_is_verified_once_the_status_file_is_imported(platform: S
 
     checked = wait_until(claim, "the registry to check the seed's claim", timeout_s=60)
     stats = registry(platform, "/v1/treaties/XXVI-5/stats?as_of=2009-12-02")
+    assert checked is not None
     assert (checked["verified"], checked["expected"], checked["found"]) == (True, 156, 156)
     assert stats["parties"] == 156
     assert registry(platform, "/v1/resolutions/A%2FRES%2F64%2F56")["symbol"] == "A/RES/64/56"
