@@ -115,6 +115,24 @@ def test_bad_bodies_get_a_specific_problem(platform: Stack, body: bytes, media: 
     assert words in details["detail"] or words in json.dumps(details.get("errors"))
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "media", "status"),
+    [
+        ("/v1/resolutions", b"{}", "application/json", 415),
+        ("/v1/resolutions", b"  \n", "text/plain", 400),
+        ("/v1/resolutions", "Résolution".encode("latin-1"), "text/plain", 400),
+        ("/v1/imports/untc?treaty_id=XXVI-5", b"Participant,Signature\n", "application/json", 415),
+        ("/v1/imports/untc?treaty_id=XXVI-5", "Participant,Signature\nCôte,\n".encode("latin-1"), "text/csv", 400),
+        ("/v1/imports/untc?treaty_id=XXVI-5", b"Participant," + b"x" * 200_000, "text/csv", 413),
+        ("/v1/imports/untc?treaty_id=not-an-id", b"Participant,Signature\n", "text/csv", 422),
+    ],
+)
+def test_bad_documents_get_a_specific_problem_and_publish_nothing(
+    platform: Stack, path: str, body: bytes, media: str, status: int
+) -> None:
+    problem(post(platform, path, body, media), status)
+
+
 def test_an_invalid_event_lists_every_bad_field(platform: Stack) -> None:
     bad = action(date="4 May 2001")
     del bad["data"]["treaty_id"]
