@@ -119,3 +119,37 @@ def test_an_action_reaches_the_registry_and_a_signed_webhook_once(platform: Stac
     deliveries = get(platform, "notify", f"/v1/subscriptions/{created.json()['id']}/deliveries")["items"]
     assert {d["status"] for d in deliveries} == {"succeeded"}
     assert all(d["attempts"][0]["status_code"] == 204 for d in deliveries)
+
+
+def test_one_trace_id_runs_through_all_three_services_logs(platform: Stack, receiver: Receiver) -> None:
+    created = post(platform, "notify", "/v1/subscriptions", {"url": receiver.url, "event_types": ["treaty.*"]})
+    assert created.status_code == 201, created.text
+    trace_id = uuid.uuid4().hex
+    traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+    action = {
+        "type": "treaty.action.recorded",
+        "source": "/tests/e2e",
+        "data": {"treaty_id": "XXVI-5", "participant": "FIN", "action": "accession", "date": "2012-01-09"},
+    }
+    response = httpx.post(
+        f"{platform.url('ingest')}/v1/events",
+        json=action,
+        headers={"Authorization": f"Bearer {KEY}", "traceparent": traceparent},
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    delivered = wait_until(
+        lambda: [r for r in receiver.requests if r.headers.get("traceparent") == traceparent],
+        "a delivery carrying the trace context",
+    )
+    assert json.loads(delivered[0].body)["traceparent"] == traceparent
+
+    def logged_in(service: str) -> list[dict[str, Any]]:
+        lines = (platform.log_dir / f"{service}.log").read_text().splitlines()
+        return [
+            entry for line in lines if line.startswith("{") and (entry := json.loads(line)).get("trace_id") == trace_id
+        ]
+
+    for service in ("ingest", "registry", "notify"):
+        entries = wait_until(lambda s=service: logged_in(s), f"{service} to log the trace id")  # type: ignore[misc]
+        assert all(e["service"] == service and e["event_id"] == response.json()["id"] for e in entries)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
+from prometheus_client import Counter, Gauge
 
 from treatywatch.common.events import Event, partition_key, to_json
 from treatywatch.common.logging import log
 from treatywatch.common.settings import Settings
 
 TOPIC_ALREADY_EXISTS = 36
+EVENTS_PRODUCED = Counter("treatywatch_events_produced_total", "Events acknowledged by the broker", ["type"])
+EVENTS_CONSUMED = Counter("treatywatch_events_consumed_total", "Messages consumed and committed", ["group", "type"])
+CONSUMER_LAG = Gauge("treatywatch_consumer_lag", "Messages behind the partition's end", ["group", "partition"])
 
 
 class BrokerUnavailable(Exception):
@@ -107,6 +112,8 @@ class Publisher:
     async def publish_events(self, events: Sequence[Event]) -> None:
         """Publish events to the event topic, acknowledged."""
         await self.publish([event_message(self._settings.topic, e) for e in events])
+        for event in events:
+            EVENTS_PRODUCED.labels(event.type).inc()
 
     async def ping(self) -> None:
         """Raise unless the broker answers a metadata request."""
@@ -164,6 +171,16 @@ class Consumer:
             await handler(records)
             offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
             await consumer.commit(offsets)
+            self._observe(consumer, records, offsets)
+
+    def _observe(self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord], offsets: dict[Any, int]) -> None:
+        for record in records:
+            event_type = dict(record.headers or ()).get("ce_type", b"unknown").decode(errors="replace")
+            EVENTS_CONSUMED.labels(self._group_id, event_type).inc()
+        for tp, position in offsets.items():
+            end = consumer.highwater(tp)
+            if end is not None:
+                CONSUMER_LAG.labels(self._group_id, str(tp.partition)).set(max(end - position, 0))
 
     def request_stop(self) -> None:
         self._stopping.set()
