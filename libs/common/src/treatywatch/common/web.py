@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import ValidationError
-from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from treatywatch.common.events import EVENT_TYPES
 from treatywatch.common.settings import Settings, hash_key
@@ -85,12 +85,38 @@ def invalid(errors: list[dict[str, Any]], detail: str = "the request does not ma
     return Problem(422, "Invalid request", detail, errors=errors)
 
 
-def _route_of(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+class Observe:
+    """Pure ASGI middleware (BaseHTTPMiddleware costs a task per request): body limit, metrics by route."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app, self.max_body_bytes = app, max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            response = problem_response(
+                Problem(413, "Payload too large", f"the body exceeds {self.max_body_bytes} bytes")
+            )
+            await response(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
+            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
 
 
 def create_app(
@@ -120,19 +146,7 @@ def create_app(
             Problem(exc.status_code, title, str(exc.detail), headers=dict(exc.headers) if exc.headers else None)
         )
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > settings.max_body_bytes:
-            return problem_response(
-                Problem(413, "Payload too large", f"the body exceeds {settings.max_body_bytes} bytes")
-            )
-        started = time.perf_counter()
-        route = _route_of(request)
-        response = await call_next(request)
-        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        return response
+    app.add_middleware(Observe, max_body_bytes=settings.max_body_bytes)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
