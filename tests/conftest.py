@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +19,13 @@ OUTPUT = ROOT / "test-output"
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Stack]:
     """A fresh embedded broker and database for the whole session, stopped at the end."""
-    data_dir = OUTPUT / "servers"
-    # noida-db wants a fresh data folder per run; the previous run's processes have exited by now.
-    shutil.rmtree(data_dir, ignore_errors=True)
+    # noida-db wants a fresh data folder per run, and sessions may run side by side.
+    OUTPUT.mkdir(exist_ok=True)
+    data_dir = Path(tempfile.mkdtemp(dir=OUTPUT, prefix="servers-"))
     stack = Stack(data_dir=data_dir, ports=Ports.free())
     try:
         stack.start_servers()
         yield stack
     finally:
         stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from treatywatch.common import mongo
+from treatywatch.common.asyncapi import asyncapi_document
 from treatywatch.common.events import with_defaults
 from treatywatch.common.kafka import Publisher, ensure_topics
 from treatywatch.common.logging import configure_logging
@@ -61,6 +63,12 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
         checks=checks,
     )
     app.include_router(router)
+    catalogue = asyncapi_document()
+
+    @app.get("/asyncapi.json", tags=["events"], summary="The event catalogue: an AsyncAPI 3.0 document")
+    async def asyncapi() -> JSONResponse:
+        return JSONResponse(catalogue)
+
     return app
 
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -15,15 +16,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from importlib import resources
 from pathlib import Path
 
 import httpx
 
 SERVICES = ("ingest", "registry", "notify")
+PR_SET_PDEATHSIG = 1
 
 
 class StackError(RuntimeError):
     """The platform could not be started; the message says which part and why."""
+
+
+def _die_with_parent() -> None:
+    # Linux: the child gets SIGTERM if the process that started it dies, so a killed test run or
+    # `treatywatch run` leaves no orphan servers behind.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -37,6 +46,15 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.2)
         return s.connect_ex((host, port)) == 0
+
+
+def _noida_binary() -> str:
+    # The noida-db command is a Python wrapper that does not pass signals on; run its server binary itself.
+    binary = Path(str(resources.files("noida_db").joinpath("noida-db")))
+    if not binary.is_file():
+        raise StackError("noida-db is not installed: run `make install` (it comes with the dev dependencies)")
+    binary.chmod(0o755)
+    return str(binary)
 
 
 def _tool(name: str) -> str:
@@ -95,6 +113,7 @@ class Stack:
                 stdin=subprocess.DEVNULL,
                 env=env,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
 
     def start_servers(self, timeout_s: float = 60) -> None:
@@ -106,7 +125,7 @@ class Stack:
             self._spawn(
                 "kafka",
                 [
-                    _tool("noida-db"),
+                    _noida_binary(),
                     "start",
                     "--data-dir",
                     str(kafka_dir),

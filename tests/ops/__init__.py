@@ -1,0 +1,7 @@
+"""Offline checks of the deployment files: compose, Kubernetes manifests, Dockerfile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
