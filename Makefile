@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install tools run up down docs test lint typecheck pytest clean
+.PHONY: install tools run up down docs test lint typecheck pytest bench clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -45,12 +45,16 @@ down: ## Stop the compose platform (volumes are kept; `docker compose down -v` d
 docs: install ## Regenerate the event catalogue (docs/asyncapi.json, docs/events.md) from the contract
 	$(PY) -m treatywatch.common.asyncapi docs
 
+bench: install ## Benchmarks on the real services; a table and bench/results/latest.json
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	$(PY) -m bench.run $(BENCH)
+
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
 typecheck: install
-	.venv/bin/mypy libs/common/src services/ingest/src services/registry/src services/notify/src tools/cli/src tests
+	.venv/bin/mypy libs/common/src services/ingest/src services/registry/src services/notify/src tools/cli/src tests bench
 
 pytest: install tools
 	$(PY) -m pytest

@@ -1,0 +1,162 @@
+"""What every benchmark shares: a fresh platform as processes, percentiles, peak memory, results."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from treatywatch.cli.stack import Ports, Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+WORK = ROOT / "test-output" / "bench"
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+API_KEY = "bench-key"
+
+
+@contextmanager
+def running_platform(name: str, services: Sequence[str] = ("ingest", "registry", "notify")) -> Iterator[Stack]:
+    """A fresh broker, database and the given services as processes, stopped afterwards."""
+    data_dir = WORK / name
+    shutil.rmtree(data_dir, ignore_errors=True)
+    stack = Stack(data_dir=data_dir, ports=Ports.free(), api_key=API_KEY)
+    try:
+        stack.start_servers()
+        for service in services:
+            stack.start_service(service)
+        stack.wait_ready(tuple(services))
+        yield stack
+    finally:
+        stack.stop()
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0-100) by the nearest-rank method."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in seconds]
+    return {
+        "count": len(ms),
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p99_ms": round(percentile(ms, 99), 2),
+        "mean_ms": round(statistics.fmean(ms), 2) if ms else float("nan"),
+    }
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    packages = ("aiokafka", "pymongo", "fastapi", "pydantic", "noida-db", "secantusdb", "uvicorn", "httpx")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cores": len([line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("processor")]),
+        "memory_gb": round(int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "versions": {name: metadata.version(name) for name in packages},
+    }
+
+
+def write_results(results: dict[str, Any]) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+
+
+class CountingReceiver:
+    """A webhook receiver on loopback that records when each event id first arrived (answers 204)."""
+
+    def __init__(self) -> None:
+        self.first_seen: dict[str, float] = {}
+        self.deliveries = 0
+        self.bodies_by_webhook_id: dict[str, set[bytes]] = {}
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                now = time.time()
+                event_id = json.loads(body)["id"]
+                with receiver._lock:
+                    receiver.deliveries += 1
+                    receiver.first_seen.setdefault(event_id, now)
+                    receiver.bodies_by_webhook_id.setdefault(self.headers["webhook-id"], set()).add(body)
+                self.send_response(204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+
+    def __enter__(self) -> CountingReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def subscribe(stack: Stack, url: str, event_types: Sequence[str] = ("*",)) -> str:
+    """A subscription of `url` to every event; returns its id."""
+    response = httpx.post(
+        f"{stack.url('notify')}/v1/subscriptions",
+        json={"url": url, "event_types": list(event_types)},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def metric_sum(stack: Stack, service: str, name: str) -> float:
+    """The sum of a Prometheus counter's samples across labels, scraped from a service."""
+    text = httpx.get(f"{stack.url(service)}/metrics", timeout=10).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float, every_s: float = 0.1) -> None:
+    """Poll until the condition holds; fail loudly on timeout so no figure is reported for unfinished work."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(every_s)

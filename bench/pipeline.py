@@ -1,0 +1,147 @@
+"""The full UNTC snapshot through the CLI until the registry applied and notify delivered every event,
+beside a baseline of bare aiokafka (produce and consume) and bare PyMongo (bulk-write the final documents)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pymongo import AsyncMongoClient
+
+from bench.harness import (
+    API_KEY,
+    SHARED,
+    CountingReceiver,
+    metric_sum,
+    peak_rss_mb,
+    running_platform,
+    subscribe,
+    wait_for,
+)
+from treatywatch.cli.stack import SERVICES
+from treatywatch.common.events import (
+    ActionRecorded,
+    ActionRecordedEvent,
+    Event,
+    TreatyRegistered,
+    TreatyRegisteredEvent,
+    partition_key,
+    to_json,
+    with_defaults,
+)
+from treatywatch.ingest.catalog import is_catalogued
+from treatywatch.ingest.untc import parse_status_file, read_index, untc_treaty_id
+
+TREATIES = SHARED / "data" / "untc" / "treaties"
+
+
+def snapshot_events() -> list[Event]:
+    """The events the import publishes, built in-process the way ingest builds them (for counts and baseline)."""
+    titles = read_index((TREATIES.parent / "index.csv").read_text(encoding="utf-8"))
+    events: list[Event] = []
+    for path in sorted(TREATIES.glob("*.csv")):
+        treaty_id = untc_treaty_id(path.stem)
+        if treaty_id in titles and not is_catalogued(treaty_id):
+            data = TreatyRegistered(treaty_id=treaty_id, title=titles[treaty_id].title, url=titles[treaty_id].url)
+            events.append(TreatyRegisteredEvent(id=f"reg-{treaty_id}", type="treaty.registered", data=data))
+        result = parse_status_file(path.read_text(encoding="utf-8"), treaty_id)
+        events += [
+            ActionRecordedEvent(
+                id=a.event_id, type="treaty.action.recorded", data=ActionRecorded.model_validate(a.data)
+            )
+            for a in result.actions
+        ]
+    return [with_defaults(e, None) for e in events]
+
+
+async def bare_kafka(bootstrap: str, events: list[Event]) -> float:
+    """Seconds to produce (acks=all) and consume the same events with aiokafka alone."""
+    topic = f"baseline-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, compression_type="gzip", linger_ms=2
+    )
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, to_json(e), key=partition_key(e).encode()) for e in events]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, group_id=topic, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        seen = 0
+        while seen < len(events):
+            batch = await consumer.getmany(timeout_ms=500, max_records=500)
+            seen += sum(len(records) for records in batch.values())
+            await consumer.commit()
+    finally:
+        await consumer.stop()
+    return time.perf_counter() - started
+
+
+async def bare_mongo(url: str) -> float:
+    """Seconds to bulk-write the registry's final documents into a fresh database with PyMongo alone."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+    try:
+        source = client["treatywatch_registry"]
+        collections = {n: [d async for d in source[n].find({})] for n in await source.list_collection_names()}
+        target = client[f"baseline_{uuid.uuid4().hex[:8]}"]
+        started = time.perf_counter()
+        for name, docs in collections.items():
+            if docs:
+                await target[name].insert_many(docs, ordered=False)
+        return time.perf_counter() - started
+    finally:
+        await client.close()
+
+
+def run() -> dict[str, Any]:
+    """Pipeline seconds, baseline seconds, their ratio and each service's peak memory."""
+    events = snapshot_events()
+    with running_platform("pipeline") as stack, CountingReceiver() as receiver:
+        subscribe(stack, receiver.url)
+        applied_before = metric_sum(stack, "registry", "treatywatch_registry_events_applied_total")
+        started = time.perf_counter()
+        cli = [sys.executable, "-m", "treatywatch.cli.main", "import", "untc", str(TREATIES)]
+        subprocess.run(
+            [*cli, "--ingest-url", stack.url("ingest"), "--api-key", API_KEY],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        imported = time.perf_counter() - started
+
+        def registry_done() -> bool:
+            applied = metric_sum(stack, "registry", "treatywatch_registry_events_applied_total")
+            return applied - applied_before >= len(events)
+
+        wait_for(registry_done, "the registry to apply every event", timeout_s=1800, every_s=0.2)
+        applied = time.perf_counter() - started
+        wait_for(lambda: len(receiver.first_seen) >= len(events), "every delivery", timeout_s=1800, every_s=0.2)
+        delivered = time.perf_counter() - started
+        memory = {s: peak_rss_mb(stack.processes[s].pid) for s in SERVICES}
+        assert stack.kafka_bootstrap and stack.mongo_url
+        baseline = asyncio.run(bare_kafka(stack.kafka_bootstrap, events)) + asyncio.run(bare_mongo(stack.mongo_url))
+        conflicting = sum(1 for bodies in receiver.bodies_by_webhook_id.values() if len(bodies) > 1)
+    return {
+        "events": len(events),
+        "cli_import_s": round(imported, 1),
+        "registry_applied_s": round(applied, 1),
+        "all_delivered_s": round(delivered, 1),
+        "baseline_s": round(baseline, 1),
+        "pipeline_vs_baseline": round(delivered / baseline, 2),
+        "deliveries_received": receiver.deliveries,
+        "webhook_ids_with_two_bodies": conflicting,
+        "peak_rss_mb": memory,
+    }
+
+
+if __name__ == "__main__":
+    print(run())
