@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install tools run up down docs test lint typecheck pytest bench clean
+.PHONY: install tools run up down docs test lint typecheck pytest bench faults clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -48,6 +48,9 @@ docs: install ## Regenerate the event catalogue (docs/asyncapi.json, docs/events
 bench: install ## Benchmarks on the real services; a table and bench/results/latest.json
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) -m bench.run $(BENCH)
+
+faults: install tools ## Fault injection on the full snapshot (make test runs the same tests on a slice of it)
+	FAULTS_FULL=1 $(PY) -m pytest tests/faults
 
 lint: install
 	.venv/bin/ruff check .

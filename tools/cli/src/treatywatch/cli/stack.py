@@ -120,47 +120,31 @@ class Stack:
         """Start the embedded broker and database unless real ones were given."""
         if self.kafka_bootstrap is None:
             self._refuse_busy("Kafka-protocol broker", self.ports.kafka)
-            kafka_dir = self.data_dir / "kafka"
-            kafka_dir.mkdir(parents=True, exist_ok=True)
-            self._spawn(
-                "kafka",
-                [
-                    _noida_binary(),
-                    "start",
-                    "--data-dir",
-                    str(kafka_dir),
-                    "--only",
-                    "kafka",
-                    "--kafka-port",
-                    str(self.ports.kafka),
-                    "--host",
-                    "127.0.0.1",
-                ],
-            )
-            self.kafka_bootstrap = f"127.0.0.1:{self.ports.kafka}"
-            self.embedded_kafka = True
+            self.start_kafka(timeout_s)
         if self.mongo_url is None:
             self._refuse_busy("MongoDB-protocol server", self.ports.mongo)
-            mongo_dir = self.data_dir / "mongo"
-            mongo_dir.mkdir(parents=True, exist_ok=True)
-            self._spawn(
-                "mongo",
-                [
-                    _tool("secantusd-py"),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.ports.mongo),
-                    "--storage-path",
-                    str(mongo_dir),
-                    "--log-level",
-                    "WARNING",
-                ],
-            )
-            self.mongo_url = f"mongodb://127.0.0.1:{self.ports.mongo}/?directConnection=true"
-        for name, port in (("kafka", self.ports.kafka), ("mongo", self.ports.mongo)):
-            if name in self.processes:
-                self.wait_for(name, partial(port_open, port), f"port {port} to open", timeout_s)
+            self.start_mongo(timeout_s)
+
+    def start_kafka(self, timeout_s: float = 60) -> None:
+        """Start (or restart, keeping its data) the embedded Kafka-protocol broker and wait for its port."""
+        kafka_dir = self.data_dir / "kafka"
+        kafka_dir.mkdir(parents=True, exist_ok=True)
+        port = str(self.ports.kafka)
+        argv = [_noida_binary(), "start", "--data-dir", str(kafka_dir), "--only", "kafka", "--kafka-port", port]
+        self._spawn("kafka", [*argv, "--host", "127.0.0.1"])
+        self.kafka_bootstrap = f"127.0.0.1:{self.ports.kafka}"
+        self.embedded_kafka = True
+        self.wait_for("kafka", partial(port_open, self.ports.kafka), f"port {port} to open", timeout_s)
+
+    def start_mongo(self, timeout_s: float = 60) -> None:
+        """Start (or restart, keeping its data) the embedded MongoDB-protocol server and wait for its port."""
+        mongo_dir = self.data_dir / "mongo"
+        mongo_dir.mkdir(parents=True, exist_ok=True)
+        port = str(self.ports.mongo)
+        argv = [_tool("secantusd-py"), "--host", "127.0.0.1", "--port", port, "--storage-path", str(mongo_dir)]
+        self._spawn("mongo", [*argv, "--log-level", "WARNING"])
+        self.mongo_url = f"mongodb://127.0.0.1:{self.ports.mongo}/?directConnection=true"
+        self.wait_for("mongo", partial(port_open, self.ports.mongo), f"port {port} to open", timeout_s)
 
     def service_env(self, service: str) -> dict[str, str]:
         return {

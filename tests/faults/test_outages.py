@@ -1,0 +1,134 @@
+"""Outages of the broker and the database mid-stream: clients are told to retry, nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import OUTPUT, SHARED
+from tests.waiting import wait_until
+from treatywatch.cli.stack import Ports, Stack
+from treatywatch.ingest.untc import parse_status_file, untc_treaty_id
+
+KEY = "faults-" + uuid.uuid4().hex
+TREATIES = SHARED / "data" / "untc" / "treaties"
+# The full snapshot with FAULTS_FULL=1 (make faults); a slice of it otherwise, to fit CI's time.
+FILES = sorted(TREATIES.glob("*.csv"))[: None if os.environ.get("FAULTS_FULL") else 40]
+OUTAGE_S = 20
+
+
+@pytest.fixture
+def platform(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """A platform with its own broker and database, since these tests stop them."""
+    data_dir = OUTPUT / "faults" / request.node.name
+    shutil.rmtree(data_dir, ignore_errors=True)
+    stack = Stack(data_dir=data_dir, ports=Ports.free(), api_key=KEY, env={"TREATYWATCH_PUBLISH_TIMEOUT_S": "3"})
+    try:
+        stack.start_servers()
+        for service in ("ingest", "registry"):
+            stack.start_service(service)
+        stack.wait_ready(("ingest", "registry"))
+        yield stack
+    finally:
+        stack.stop()
+
+
+def expected_actions(files: list[Path]) -> dict[str, int]:
+    """Actions per treaty that the files hold, as the importer reads them."""
+    return {
+        untc_treaty_id(p.stem): len(parse_status_file(p.read_text(encoding="utf-8"), untc_treaty_id(p.stem)).actions)
+        for p in files
+    }
+
+
+def applied_event_ids(stack: Stack) -> list[str]:
+    ids: list[str] = []
+    after = "0"
+    while True:
+        page = httpx.get(
+            f"{stack.url('registry')}/v1/events", params={"after": after, "limit": 1000}, timeout=30
+        ).json()
+        if not page["items"]:
+            return ids
+        ids += [e["id"] for e in page["items"]]
+        after = page["next"]
+
+
+def actions_recorded(stack: Stack, treaty_id: str) -> int:
+    response = httpx.get(f"{stack.url('registry')}/v1/treaties/{treaty_id}/participants?as_of=2100-01-01", timeout=30)
+    if response.status_code == 404:
+        return 0
+    return sum(len(p["actions"]) for p in response.json()["items"])
+
+
+def post_one(stack: Stack, participant: str) -> httpx.Response:
+    event: dict[str, Any] = {
+        "id": f"fault-{uuid.uuid4()}",
+        "type": "treaty.action.recorded",
+        "source": "/tests/faults",
+        "data": {"treaty_id": "XXVI-5", "participant": participant, "action": "declaration", "date": "2011-02-03"},
+    }
+    return httpx.post(
+        f"{stack.url('ingest')}/v1/events", json=event, headers={"Authorization": f"Bearer {KEY}"}, timeout=30
+    )
+
+
+def test_a_broker_outage_mid_import_loses_and_doubles_nothing(platform: Stack) -> None:
+    expected = expected_actions(FILES)
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "treatywatch.cli.main", "import", "untc", *map(str, FILES)],
+        env={**os.environ, "TREATYWATCH_INGEST_URL": platform.url("ingest"), "TREATYWATCH_API_KEY": KEY},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    wait_until(lambda: len(applied_event_ids(platform)) > 100, "the import to be under way", timeout_s=60)
+    platform.stop_process("kafka")
+
+    refusals = 0
+    outage_ends = time.monotonic() + OUTAGE_S
+    while time.monotonic() < outage_ends:
+        response = post_one(platform, "NOR")
+        assert response.status_code == 503, response.text
+        assert int(response.headers["retry-after"]) > 0
+        refusals += 1
+    assert not platform.answers("ingest", "/readyz")
+    platform.start_kafka()
+
+    output, _ = cli.communicate(timeout=300)
+    assert cli.returncode == 0, output.decode(errors="replace")
+    assert refusals > 0
+    for treaty_id, count in expected.items():
+        wait_until(lambda t=treaty_id, c=count: actions_recorded(platform, t) >= c, f"{treaty_id}'s actions", 120)  # type: ignore[misc]
+        assert actions_recorded(platform, treaty_id) == count, f"{treaty_id}: actions lost or doubled"
+    ids = applied_event_ids(platform)
+    assert len(ids) == len(set(ids))
+
+
+def test_a_database_outage_turns_readyz_red_and_loses_nothing(platform: Stack) -> None:
+    before = [post_one(platform, "CHL") for _ in range(5)]
+    assert {r.status_code for r in before} == {202}
+    wait_until(lambda: {r.json()["id"] for r in before} <= set(applied_event_ids(platform)), "the first events")
+
+    platform.stop_process("mongo")
+    wait_until(lambda: not platform.answers("registry", "/readyz"), "the registry's /readyz to turn red")
+    readiness = httpx.get(f"{platform.url('registry')}/readyz", timeout=10)
+    assert readiness.status_code == 503 and readiness.json()["checks"]["kafka"] == "ok"
+    during = [post_one(platform, "PER") for _ in range(20)]
+    assert {r.status_code for r in during} == {202}, "ingest needs only the broker to accept events"
+
+    platform.start_mongo()
+    wait_until(lambda: platform.answers("registry", "/readyz"), "the registry's /readyz to turn green again", 60)
+    posted = {r.json()["id"] for r in before + during}
+    wait_until(lambda: posted <= set(applied_event_ids(platform)), "every event to be applied after the outage", 120)
+    ids = applied_event_ids(platform)
+    assert len(ids) == len(set(ids))
