@@ -436,12 +436,16 @@ def _read_cell(cell: str) -> tuple[list[_Reading], str | None]:
 
 def _header_and_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and each record with the physical line it starts on (quoted cells may span lines)."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    # Universal newlines: a bare carriage return ends a line, as a spreadsheet would read it.
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
     records: list[tuple[int, list[str]]] = []
     start = 1
-    for record in reader:
-        records.append((start, record))
-        start = reader.line_num + 1
+    try:
+        for record in reader:
+            records.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise NotAStatusFile(f"line {reader.line_num + 1} is not valid CSV: {exc}") from exc
     if not records:
         raise NotAStatusFile("the file is empty")
     return records[0][1], records[1:]
