@@ -1,4 +1,4 @@
-"""Notify's store against the real MongoDB the session starts: one delivery per pair, one winner per claim."""
+"""Notify's store against the real MongoDB the session starts: one delivery per pair, one winner per claim, indexes."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from treatywatch.notify import store
 from treatywatch.notify.domain import delivery_id
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+LEASE = NOW + timedelta(seconds=45)
 
 
 @pytest.fixture
@@ -51,103 +52,156 @@ def action(participant: str = "NOR") -> Event:
     )
 
 
+async def add(db: AsyncDatabase[Document], event: Event, at: datetime = NOW, sub_id: str = "sub_1") -> str:
+    await store.add_deliveries(db, [store.event_delivery(subscription(sub_id), event, at)])
+    return delivery_id(sub_id, event.id)
+
+
 async def test_create_indexes_twice_is_fine(db: AsyncDatabase[Document]) -> None:
     await store.create_indexes(db)
     keys = [info["key"] for info in (await db.deliveries.index_information()).values()]
-    assert [("status", 1), ("next_attempt_at", 1)] in keys
+    assert [("subscription_id", 1), ("status", 1), ("next_attempt_at", 1)] in keys
+    assert [("received_at", 1)] in [info["key"] for info in (await db.events.index_information()).values()]
+
+
+async def test_every_read_uses_an_index(db: AsyncDatabase[Document]) -> None:
+    await add(db, action())
+    queries: list[tuple[str, Document, Document | None]] = [
+        ("subscriptions", {"enabled": True}, None),
+        ("deliveries", {"subscription_id": "sub_1", "status": "pending", "next_attempt_at": {"$lte": NOW}}, None),
+        ("deliveries", {"subscription_id": "sub_1", "status": "pending", "next_attempt_at": {"$gt": NOW}}, None),
+        ("deliveries", {"subscription_id": "sub_1"}, {"created_at": -1}),
+        ("deliveries", {"subscription_id": "sub_1", "status": "failed"}, {"created_at": -1}),
+        ("deliveries", {"status": "pending"}, {"created_at": 1}),
+        ("deliveries", {"_id": {"$in": ["a", "b"]}}, None),
+        ("events", {"received_at": {"$gte": NOW, "$lt": LEASE}}, {"received_at": 1}),
+    ]
+    for collection, query, sort in queries:
+        command: Document = {"find": collection, "filter": query, **({"sort": sort} if sort else {})}
+        plan = (await db.command({"explain": command}))["queryPlanner"]["winningPlan"]
+        assert "IXSCAN" in str(plan), (collection, query, plan)
 
 
 async def test_add_deliveries_twice_for_the_same_pair_creates_one_delivery(db: AsyncDatabase[Document]) -> None:
-    sub, event = subscription(), action()
-    assert await store.add_deliveries(db, [(sub, event)], NOW) == 1
-    assert await store.add_deliveries(db, [(sub, event)], NOW + timedelta(minutes=1)) == 0
+    event = action()
+    msg_id = await add(db, event)
+    assert await store.add_deliveries(db, [store.event_delivery(subscription(), event, NOW + timedelta(1))]) == 0
 
-    stored = [d async for d in db.deliveries.find({})]
-    assert len(stored) == 1
-    delivery = stored[0]
-    assert delivery["_id"] == delivery_id("sub_1", event.id)
-    assert delivery["subscription_id"] == "sub_1"
-    assert delivery["event_id"] == event.id
+    [delivery] = [d async for d in db.deliveries.find({})]
+    assert delivery["_id"] == msg_id
+    assert (delivery["subscription_id"], delivery["event_id"]) == ("sub_1", event.id)
     assert delivery["event_type"] == "treaty.action.recorded"
     assert delivery["traceparent"] == event.traceparent
     assert delivery["body"] == to_json(event).decode()
-    assert delivery["status"] == "pending"
-    assert delivery["attempts"] == []
+    assert (delivery["status"], delivery["attempts"], delivery["attempt_count"]) == ("pending", [], 0)
     # The second call did not overwrite the first.
-    assert delivery["created_at"] == NOW
-    assert delivery["next_attempt_at"] == NOW
+    assert delivery["created_at"] == delivery["next_attempt_at"] == NOW
 
 
-async def test_add_deliveries_keeps_distinct_pairs_apart(db: AsyncDatabase[Document]) -> None:
-    one, two = action("NOR"), action("SWE")
-    pairs = [(subscription("sub_1"), one), (subscription("sub_2"), one), (subscription("sub_1"), two)]
-    assert await store.add_deliveries(db, pairs, NOW) == 3
-    assert await store.add_deliveries(db, [], NOW) == 0
-    assert await db.deliveries.count_documents({}) == 3
-
-
-async def test_due_deliveries_are_the_pending_ones_whose_time_has_come(db: AsyncDatabase[Document]) -> None:
-    early, late = action("NOR"), action("SWE")
-    await store.add_deliveries(db, [(subscription(), early)], NOW)
-    await store.add_deliveries(db, [(subscription(), late)], NOW + timedelta(minutes=5))
-    assert [d["event_id"] for d in await store.due_deliveries(db, NOW, limit=10)] == [early.id]
-    due = await store.due_deliveries(db, NOW + timedelta(minutes=5), limit=10)
+async def test_due_deliveries_are_one_subscriptions_pending_ones_whose_time_has_come(
+    db: AsyncDatabase[Document],
+) -> None:
+    early, late, other = action("NOR"), action("SWE"), action("FIN")
+    await add(db, early)
+    await add(db, late, NOW + timedelta(minutes=5))
+    await add(db, other, sub_id="sub_2")
+    assert [d["event_id"] for d in await store.due_deliveries(db, "sub_1", NOW, 10)] == [early.id]
+    due = await store.due_deliveries(db, "sub_1", NOW + timedelta(minutes=5), 10)
     assert [d["event_id"] for d in due] == [early.id, late.id]
-    assert len(await store.due_deliveries(db, NOW + timedelta(minutes=5), limit=1)) == 1
+    assert len(await store.due_deliveries(db, "sub_1", NOW + timedelta(minutes=5), 1)) == 1
+    assert await store.next_due_at(db, "sub_1", NOW, skip=()) == NOW + timedelta(minutes=5)
+    assert await store.next_due_at(db, "sub_1", NOW, skip={delivery_id("sub_1", late.id)}) is None
 
 
 async def test_only_one_of_two_concurrent_claims_wins(db: AsyncDatabase[Document]) -> None:
-    await store.add_deliveries(db, [(subscription(), action())], NOW)
-    # Two workers read the same due delivery, then both try to take it.
-    first_read = await store.due_deliveries(db, NOW, limit=10)
-    second_read = await store.due_deliveries(db, NOW, limit=10)
-    assert len(first_read) == len(second_read) == 1
-    lease = NOW + timedelta(seconds=45)
-
+    await add(db, action())
+    first_read = await store.due_deliveries(db, "sub_1", NOW, 10)
+    second_read = await store.due_deliveries(db, "sub_1", NOW, 10)
     results = await asyncio.gather(
-        store.claim(db, first_read[0], lease),
-        store.claim(db, second_read[0], lease),
+        store.claim(db, first_read, [LEASE], "worker-a"),
+        store.claim(db, second_read, [LEASE], "worker-b"),
     )
-    assert sorted(results) == [False, True]
+    assert sorted(len(r) for r in results) == [0, 1]
     # The claimed delivery is leased: not due again until the lease ends.
-    assert await store.due_deliveries(db, NOW + timedelta(seconds=44), limit=10) == []
-    assert len(await store.due_deliveries(db, lease, limit=10)) == 1
+    assert await store.due_deliveries(db, "sub_1", LEASE - timedelta(seconds=1), 10) == []
+    assert len(await store.due_deliveries(db, "sub_1", LEASE, 10)) == 1
 
 
-async def test_many_concurrent_claims_have_exactly_one_winner(db: AsyncDatabase[Document]) -> None:
-    await store.add_deliveries(db, [(subscription(), action())], NOW)
-    reads = [(await store.due_deliveries(db, NOW, limit=1))[0] for _ in range(8)]
-    results = await asyncio.gather(*(store.claim(db, d, NOW + timedelta(seconds=45)) for d in reads))
-    assert results.count(True) == 1
+async def test_a_claim_of_several_keeps_only_what_it_won(db: AsyncDatabase[Document]) -> None:
+    for participant in ("NOR", "SWE", "FIN"):
+        await add(db, action(participant))
+    due = await store.due_deliveries(db, "sub_1", NOW, 10)
+    assert len(await store.claim(db, due[:1], [LEASE], "worker-a")) == 1
+    won = await store.claim(db, due, [LEASE] * 3, "worker-b")
+    assert [d["_id"] for d in won] == [d["_id"] for d in due[1:]]
 
 
-async def test_record_attempt_adds_the_attempt_and_sets_the_status(db: AsyncDatabase[Document]) -> None:
-    event = action()
-    await store.add_deliveries(db, [(subscription(), event)], NOW)
-    msg_id = delivery_id("sub_1", event.id)
-    retry_at = NOW + timedelta(seconds=5)
-
+async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Document]) -> None:
+    msg_id = await add(db, action())
+    assert len(await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), [LEASE], "lease-1")) == 1
     failed = {"at": NOW, "status_code": 503, "latency_ms": 12.5}
-    await store.record_attempt(db, msg_id, failed, "pending", retry_at)
-    delivery = await db.deliveries.find_one({"_id": msg_id})
-    assert delivery is not None
-    assert delivery["attempts"] == [failed]
-    assert delivery["attempt_count"] == 1
-    assert delivery["status"] == "pending"
-    assert delivery["next_attempt_at"] == retry_at
-    assert await store.due_deliveries(db, NOW, limit=10) == []
+    retry_at = NOW + timedelta(seconds=5)
+    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "lease-1", failed, "pending", retry_at)])
+    stale = {"at": NOW, "status_code": 204, "latency_ms": 1.0}
+    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "lease-1", stale, "succeeded", None)])
 
-    succeeded = {"at": retry_at, "status_code": 204, "latency_ms": 3.0}
-    await store.record_attempt(db, msg_id, succeeded, "succeeded", None)
-    delivery = await db.deliveries.find_one({"_id": msg_id})
-    assert delivery is not None
-    assert delivery["attempts"] == [failed, succeeded]
-    assert delivery["attempt_count"] == 2
-    assert delivery["status"] == "succeeded"
-    assert delivery["next_attempt_at"] is None
-    assert await store.due_deliveries(db, NOW + timedelta(days=1), limit=10) == []
+    stored = await db.deliveries.find_one({"_id": msg_id})
+    assert stored is not None
+    assert stored["attempts"] == [failed]
+    assert (stored["attempt_count"], stored["cycle_attempts"]) == (1, 1)
+    assert (stored["status"], stored["next_attempt_at"], stored["lease"]) == ("pending", retry_at, None)
+    public = store.public_delivery(stored)
+    assert public["id"] == msg_id and not {"_id", "body", "lease"} & public.keys()
 
-    public = store.public_delivery(delivery)
-    assert public["id"] == msg_id
-    assert "body" not in public
-    assert "_id" not in public
+
+async def test_a_failed_delivery_is_requeued_with_a_fresh_cycle(db: AsyncDatabase[Document]) -> None:
+    msg_id = await add(db, action())
+    await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), [LEASE], "l")
+    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "l", {"at": NOW}, "failed", None)])
+    assert await store.requeue_failed(db, [msg_id, "msg_missing"], LEASE) == 1
+    assert await store.requeue_failed(db, [msg_id], LEASE) == 0
+    stored = await db.deliveries.find_one({"_id": msg_id})
+    assert stored is not None
+    assert (stored["status"], stored["cycle_attempts"], stored["attempt_count"]) == ("pending", 0, 1)
+    assert public_next(stored) == LEASE
+
+
+def public_next(doc: Document) -> Any:
+    return store.public_delivery(doc)["next_attempt_at"]
+
+
+async def test_disable_fails_the_pending_deliveries(db: AsyncDatabase[Document]) -> None:
+    await db.subscriptions.insert_one(subscription())
+    await add(db, action())
+    await store.disable(db, "sub_1", "the endpoint answered 410 Gone", NOW)
+    assert await store.enabled_subscriptions(db) == []
+    assert {d["status"] async for d in db.deliveries.find({})} == {"failed"}
+    await store.enable(db, "sub_1")
+    [enabled] = await store.enabled_subscriptions(db)
+    assert "disabled_reason" not in enabled
+
+
+async def test_events_are_kept_once_and_read_back_by_period(db: AsyncDatabase[Document]) -> None:
+    one, two = action("NOR"), action("SWE")
+    await store.record_events(db, [one], NOW)
+    await store.record_events(db, [one, two], NOW + timedelta(hours=1))
+    assert [e["_id"] async for e in store.events_between(db, NOW, NOW + timedelta(minutes=1))] == [one.id]
+    period = [e async for e in store.events_between(db, NOW, NOW + timedelta(hours=2))]
+    assert [e["_id"] for e in period] == [one.id, two.id]
+    assert period[0]["body"] == to_json(one).decode()
+
+
+async def test_pending_stats_count_and_date_the_oldest(db: AsyncDatabase[Document]) -> None:
+    assert await store.pending_stats(db) == (0, None)
+    await add(db, action("NOR"), NOW + timedelta(minutes=1))
+    await add(db, action("SWE"), NOW)
+    assert await store.pending_stats(db) == (2, NOW)
+
+
+async def test_delete_subscription_takes_its_deliveries(db: AsyncDatabase[Document]) -> None:
+    await db.subscriptions.insert_one(subscription())
+    await add(db, action())
+    await add(db, action(), sub_id="sub_2")
+    assert await store.delete_subscription(db, "sub_1")
+    assert not await store.delete_subscription(db, "sub_1")
+    assert [d["subscription_id"] async for d in db.deliveries.find({})] == ["sub_2"]

@@ -12,14 +12,23 @@ import pytest
 
 from treatywatch.common.events import Event, event_from_dict
 from treatywatch.notify.domain import (
+    Policy,
+    address_problem,
     delivery_id,
+    header_problems,
+    judge,
     matches,
     new_secret,
     next_attempt,
+    rate_slot,
+    retry_after_s,
     sign,
+    signatures,
+    signing_secrets,
     type_matches,
     url_problem,
     verify,
+    webhook_test_event,
 )
 
 # The Standard Webhooks specification's own example (github.com/standard-webhooks/standard-webhooks, spec).
@@ -274,3 +283,150 @@ def test_url_problem_refuses_loopback_in_other_spellings(url: str) -> None:
 )
 def test_url_problem_accepts(url: str, allowed: list[str]) -> None:
     assert url_problem(url, allowed) is None
+
+
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+POLICY = Policy(schedule_s=(0.0, 5.0, 300.0), jitter=0.0, retry_after_max_s=3600.0, disable_after_s=86400.0)
+
+
+def test_next_attempt_spreads_the_delay_by_the_jitter() -> None:
+    assert next_attempt([0.0, 100.0], 1, NOW, jitter=0.2, draw=1.0) == NOW + timedelta(seconds=120)
+    assert next_attempt([0.0, 100.0], 1, NOW, jitter=0.2, draw=-1.0) == NOW + timedelta(seconds=80)
+    assert next_attempt([0.0, 100.0], 0, NOW, jitter=0.2, draw=1.0) == NOW
+
+
+def test_signatures_sign_with_every_secret_in_order() -> None:
+    new, old = new_secret(), new_secret()
+    header = signatures([new, old], SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY)
+    assert header.split() == [
+        sign(new, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY),
+        sign(old, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY),
+    ]
+    assert verify(old, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY, header)
+    assert verify(new, SPEC_ID, SPEC_TIMESTAMP, SPEC_BODY, header)
+
+
+def test_signing_secrets_keep_previous_ones_only_during_their_grace_period() -> None:
+    sub = {
+        "secret": "whsec_new",
+        "previous_secrets": [
+            {"secret": "whsec_old", "expires_at": NOW + timedelta(hours=1)},
+            {"secret": "whsec_older", "expires_at": NOW - timedelta(seconds=1)},
+        ],
+    }
+    assert signing_secrets(sub, NOW) == ["whsec_new", "whsec_old"]
+    assert signing_secrets(sub, NOW + timedelta(hours=2)) == ["whsec_new"]
+    assert signing_secrets({"secret": "whsec_only"}, NOW) == ["whsec_only"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 0 ", 0.0),
+        ("Wed, 01 May 2024 12:01:30 GMT", 90.0),
+        ("Wed, 01 May 2024 11:00:00 GMT", 0.0),
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("-5", None),
+        ("1.5", None),
+    ],
+)
+def test_retry_after_reads_seconds_or_an_http_date(value: str | None, expected: float | None) -> None:
+    assert retry_after_s(value, NOW) == expected
+
+
+def test_judge_a_2xx_succeeds() -> None:
+    assert judge(200, None, 1, None, POLICY, NOW).status == "succeeded"
+    assert judge(204, None, 3, None, POLICY, NOW).status == "succeeded"
+
+
+@pytest.mark.parametrize("code", [None, 301, 302, 400, 404, 429, 500, 503])
+def test_judge_anything_else_retries_on_schedule_then_fails(code: int | None) -> None:
+    assert judge(code, None, 1, NOW, POLICY, NOW).next_attempt_at == NOW + timedelta(seconds=5)
+    assert judge(code, None, 2, NOW, POLICY, NOW).next_attempt_at == NOW + timedelta(seconds=300)
+    last = judge(code, None, 3, NOW, POLICY, NOW)
+    assert (last.status, last.next_attempt_at, last.disable_reason) == ("failed", None, None)
+
+
+@pytest.mark.parametrize("code", [429, 503])
+def test_judge_honours_retry_after_on_429_and_503_up_to_the_cap(code: int) -> None:
+    assert judge(code, 60.0, 1, NOW, POLICY, NOW).next_attempt_at == NOW + timedelta(seconds=60)
+    assert judge(code, 1.0, 2, NOW, POLICY, NOW).next_attempt_at == NOW + timedelta(seconds=1)
+    assert judge(code, 10**9, 1, NOW, POLICY, NOW).next_attempt_at == NOW + timedelta(hours=1)
+    # Retry-After does not extend a spent schedule.
+    assert judge(code, 60.0, 3, NOW, POLICY, NOW).status == "failed"
+
+
+def test_judge_ignores_retry_after_on_other_codes() -> None:
+    assert judge(500, 60.0, 1, NOW, POLICY, NOW).next_attempt_at == NOW + timedelta(seconds=5)
+
+
+def test_judge_410_fails_and_disables() -> None:
+    verdict = judge(410, None, 1, NOW, POLICY, NOW)
+    assert verdict.status == "failed" and verdict.disable_reason is not None and "410" in verdict.disable_reason
+
+
+def test_judge_disables_a_subscription_failing_for_longer_than_the_policy_allows() -> None:
+    assert judge(500, None, 1, NOW - timedelta(hours=23), POLICY, NOW).disable_reason is None
+    verdict = judge(500, None, 1, NOW - timedelta(days=1), POLICY, NOW)
+    assert verdict.status == "failed" and verdict.disable_reason and "failed since" in verdict.disable_reason
+    assert judge(200, None, 1, NOW - timedelta(days=9), POLICY, NOW).status == "succeeded"
+
+
+def test_rate_slot_spaces_sends_by_the_rate() -> None:
+    assert rate_slot(0.0, 100.0, None) == 100.0
+    assert rate_slot(0.0, 100.0, 2.0) == 100.0
+    assert rate_slot(100.0, 100.1, 2.0) == 100.5
+    assert rate_slot(100.0, 107.0, 2.0) == 107.0
+
+
+@pytest.mark.parametrize(
+    ("headers", "problems"),
+    [
+        ({"X-Office": "treaties", "Authorization": "Bearer abc"}, 0),
+        ({"webhook-signature": "v1,forged"}, 1),
+        ({"Content-Type": "text/plain"}, 1),
+        ({"Host": "elsewhere.example"}, 1),
+        ({"X Bad": "v"}, 1),
+        ({"X-Split": "a\r\nX-Injected: 1"}, 1),
+        ({"X-Big": "v" * 5000}, 1),
+    ],
+)
+def test_header_problems(headers: dict[str, str], problems: int) -> None:
+    assert len(header_problems(headers)) == problems
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "127.0.0.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "100.64.0.1",
+        "::1",
+        "fe80::1%eth0",
+        "fd00:ec2::254",
+        "::ffff:10.0.0.1",
+        "::ffff:127.0.0.1",
+        "224.0.0.1",
+        "ff02::1",
+    ],
+)
+def test_address_problem_refuses_private_loopback_link_local_and_metadata(address: str) -> None:
+    assert address_problem(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8"])
+def test_address_problem_admits_public_addresses(address: str) -> None:
+    assert address_problem(address) is None
+
+
+def test_the_webhook_test_event_is_a_cloudevent() -> None:
+    event = webhook_test_event("sub_1", "test_1", NOW)
+    assert event["specversion"] == "1.0" and event["type"] == "webhook.test" and event["id"] == "test_1"
+    assert event["time"] == "2024-05-01T12:00:00Z" and event["data"]["subscription_id"] == "sub_1"

@@ -18,7 +18,9 @@ from treatywatch.common.settings import Settings
 from treatywatch.common.web import Check, create_app
 from treatywatch.notify.api import router
 from treatywatch.notify.consumer import Matcher
-from treatywatch.notify.delivery import Deliverer
+from treatywatch.notify.delivery import Deliverer, Tuning
+from treatywatch.notify.domain import Policy
+from treatywatch.notify.sender import Sender
 from treatywatch.notify.store import create_indexes
 
 
@@ -29,18 +31,48 @@ class NotifySettings(Settings):
     retry_schedule_s: list[float] = Field(
         default_factory=lambda: [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
     )
-    delivery_timeout_s: float = 15.0
-    # Plain http is allowed to these hosts only (the embedded default: loopback, for development).
+    # Each delay is spread by up to this fraction either way, so failed deliveries do not retry in lockstep.
+    retry_jitter: float = Field(default=0.2, ge=0, le=1)
+    retry_after_max_s: float = Field(default=86400.0, ge=0)
+    delivery_timeout_s: float = Field(default=15.0, gt=0)
+    # A subscription whose every delivery failed for this long is disabled, with the reason recorded.
+    disable_after_s: float = Field(default=5 * 86400.0, gt=0)
+    subscription_concurrency: int = Field(default=4, ge=1)
+    delivery_prefetch: int = Field(default=32, ge=1)
+    delivery_max_connections: int = Field(default=256, ge=1)
+    lease_margin_s: float = Field(default=30.0, ge=0)
+    delivery_idle_poll_s: float = Field(default=5.0, gt=0)
+    subscription_refresh_s: float = Field(default=2.0, gt=0)
+    gauges_interval_s: float = Field(default=10.0, gt=0)
+    secret_grace_s: float = Field(default=86400.0, ge=0)
+    # Plain http, and private or loopback addresses, only for these hosts (embedded default: loopback).
     webhook_http_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "::1"])
 
 
 def build_app(settings: NotifySettings | None = None) -> FastAPI:
-    """The notify app with its consumer and delivery worker running in the background."""
+    """The notify app with its consumer and delivery engine running in the background."""
     settings = settings or NotifySettings()
     configure_logging("notify", settings.log_level)
     client, db = mongo.connect(settings, "treatywatch_notify")
     consumer = Consumer(settings, settings.group_id)
-    deliverer = Deliverer(db, settings.retry_schedule_s, settings.delivery_timeout_s)
+    policy = Policy(
+        schedule_s=tuple(settings.retry_schedule_s),
+        jitter=settings.retry_jitter,
+        retry_after_max_s=settings.retry_after_max_s,
+        disable_after_s=settings.disable_after_s,
+    )
+    tuning = Tuning(
+        timeout_s=settings.delivery_timeout_s,
+        subscription_concurrency=settings.subscription_concurrency,
+        prefetch=max(settings.delivery_prefetch, settings.subscription_concurrency),
+        max_connections=settings.delivery_max_connections,
+        lease_margin_s=settings.lease_margin_s,
+        idle_poll_s=settings.delivery_idle_poll_s,
+        refresh_s=settings.subscription_refresh_s,
+        gauges_s=settings.gauges_interval_s,
+    )
+    sender = Sender(settings.webhook_http_hosts, settings.delivery_timeout_s, settings.delivery_max_connections)
+    deliverer = Deliverer(db, policy, tuning, sender)
 
     async def consume() -> None:
         await keep_trying("mongodb", lambda: create_indexes(db))
@@ -50,6 +82,7 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = db
+        app.state.deliverer = deliverer
         consuming = asyncio.create_task(consume())
         delivering = asyncio.create_task(deliverer.run())
         yield
@@ -58,6 +91,8 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(consuming, timeout=10)
         await consumer.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await delivering
         await deliverer.close()
         await client.close()
 

@@ -1,8 +1,8 @@
-"""Notify's Kafka handler: every matching (subscription, event) becomes a durable delivery before the commit."""
+"""Notify's Kafka handler: each consumed event is kept and each match becomes a durable delivery before the commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
@@ -21,9 +21,9 @@ DELIVERIES_CREATED = Counter("treatywatch_notify_deliveries_created_total", "Del
 
 
 class Matcher:
-    """Turns fetched events into pending deliveries, then wakes the deliverer."""
+    """Turns fetched events into pending deliveries, then wakes the subscriptions' lanes."""
 
-    def __init__(self, db: AsyncDatabase[Document], wake: Callable[[], None]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], wake: Callable[[Iterable[str]], None]) -> None:
         self._db, self._wake = db, wake
 
     async def __call__(self, records: list[ConsumerRecord]) -> None:
@@ -34,12 +34,14 @@ class Matcher:
             except (ValidationError, ValueError):
                 # The registry dead-letters what fails the contract; there is nothing to deliver.
                 log.warning("undecodable_event_skipped", origin=f"{record.topic}/{record.partition}/{record.offset}")
+        now = datetime.now(UTC)
+        await store.record_events(self._db, events, now)
         subscriptions = await store.enabled_subscriptions(self._db)
-        pairs = [(s, e) for e in events for s in subscriptions if matches(s, e)]
+        deliveries = [store.event_delivery(s, e, now) for e in events for s in subscriptions if matches(s, e)]
         for event in events:
             EVENTS_SEEN.labels(event.type).inc()
             log.info("event_consumed", event_id=event.id, type=event.type, trace_id=event.trace_id)
-        created = await store.add_deliveries(self._db, pairs, datetime.now(UTC))
+        created = await store.add_deliveries(self._db, deliveries)
         DELIVERIES_CREATED.inc(created)
         if created:
-            self._wake()
+            self._wake({d["subscription_id"] for d in deliveries})

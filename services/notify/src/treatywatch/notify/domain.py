@@ -1,4 +1,4 @@
-"""Notify's pure rules: which subscriptions an event matches, Standard Webhooks signing, retry timing."""
+"""Notify's pure rules: matching, Standard Webhooks signing, retry timing, verdicts and address checks."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import re
 import secrets
 import socket
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from treatywatch.common.events import Event
@@ -27,6 +30,17 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = f"{msg_id}.{timestamp}.".encode() + body
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+
+
+def signatures(secrets_: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` header for every valid secret, space-separated (during a rotation's grace period)."""
+    return " ".join(sign(secret, msg_id, timestamp, body) for secret in secrets_)
+
+
+def signing_secrets(subscription: dict[str, Any], now: datetime) -> list[str]:
+    """The current secret first, then the previous ones whose grace period has not ended."""
+    previous = [p["secret"] for p in subscription.get("previous_secrets") or [] if p["expires_at"] > now]
+    return [subscription["secret"], *previous]
 
 
 def verify(secret: str, msg_id: str, timestamp: int, body: bytes, header: str) -> bool:
@@ -78,11 +92,120 @@ def matches(subscription: dict[str, Any], event: Event) -> bool:
     return participant is not None and participant_code(participant) in {participant_code(p) for p in participants}
 
 
-def next_attempt(schedule_s: Sequence[float], attempts_made: int, now: datetime) -> datetime | None:
-    """When to try again after `attempts_made` failed attempts, or None when the schedule is spent."""
+def next_attempt(
+    schedule_s: Sequence[float], attempts_made: int, now: datetime, jitter: float = 0.0, draw: float = 0.0
+) -> datetime | None:
+    """When to try again after `attempts_made` failed attempts, or None when the schedule is spent.
+
+    The delay is spread by `jitter` (a fraction) times `draw` (a random number in [-1, 1]).
+    """
     if attempts_made >= len(schedule_s):
         return None
-    return now + timedelta(seconds=schedule_s[attempts_made])
+    return now + timedelta(seconds=schedule_s[attempts_made] * (1 + jitter * draw))
+
+
+def retry_after_s(value: str | None, now: datetime) -> float | None:
+    """Seconds a `Retry-After` header asks us to wait (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How deliveries are retried and when a failing subscription is disabled."""
+
+    schedule_s: tuple[float, ...]
+    jitter: float = 0.2
+    retry_after_max_s: float = 86400.0
+    disable_after_s: float = 5 * 86400.0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one attempt means: the delivery's new status, its next attempt, and whether to disable the subscription."""
+
+    status: Literal["succeeded", "pending", "failed"]
+    next_attempt_at: datetime | None = None
+    disable_reason: str | None = None
+
+
+def judge(
+    status_code: int | None,
+    retry_after: float | None,
+    cycle_attempts: int,
+    failing_since: datetime | None,
+    policy: Policy,
+    now: datetime,
+    draw: float = 0.0,
+) -> Verdict:
+    """The verdict on an attempt: 2xx succeeds; 410 and long continuous failure disable; else retry per schedule.
+
+    `cycle_attempts` counts the attempts of this retry cycle including this one; `failing_since` is when the
+    subscription's current run of failures began (None when this attempt succeeded or began it).
+    """
+    if status_code is not None and 200 <= status_code < 300:
+        return Verdict("succeeded")
+    if status_code == 410:
+        return Verdict("failed", disable_reason="the endpoint answered 410 Gone")
+    if failing_since is not None and now - failing_since >= timedelta(seconds=policy.disable_after_s):
+        return Verdict(
+            "failed",
+            disable_reason=f"every delivery failed since {failing_since.isoformat()} "
+            f"(more than {policy.disable_after_s:g} s)",
+        )
+    at = next_attempt(policy.schedule_s, cycle_attempts, now, policy.jitter, draw)
+    if at is None:
+        return Verdict("failed")
+    if status_code in (429, 503) and retry_after is not None:
+        at = now + timedelta(seconds=min(retry_after, policy.retry_after_max_s))
+    return Verdict("pending", at)
+
+
+def rate_slot(previous_slot: float, now: float, per_second: float | None) -> float:
+    """When the next send may start under a rate limit of `per_second` (monotonic seconds)."""
+    if not per_second:
+        return now
+    return max(now, previous_slot + 1 / per_second)
+
+
+RESERVED_HEADERS = frozenset(
+    {
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+        "host",
+        "connection",
+        "traceparent",
+    }
+)
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def header_problems(headers: dict[str, str]) -> list[str]:
+    """Why custom headers are refused: bad names or values, or names notify sets itself."""
+    problems = []
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            problems.append(f"{name!r} is not a valid header name")
+        elif name.lower() in RESERVED_HEADERS:
+            problems.append(f"{name!r} is set by notify and cannot be overridden")
+        elif any(c in value for c in "\r\n\x00") or len(value) > 4096:
+            problems.append(f"the value of {name!r} must be one line of at most 4096 characters")
+    return problems
 
 
 def url_problem(url: str, allowed_http_hosts: Sequence[str]) -> str | None:
@@ -115,3 +238,34 @@ def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return ipaddress.IPv4Address(socket.inet_aton(host))
     except OSError:
         return None
+
+
+def address_problem(address: str) -> str | None:
+    """Why notify refuses to connect to a resolved address, or None for a public one."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_global and not ip.is_multicast:
+        return None
+    kind = (
+        "loopback"
+        if ip.is_loopback
+        else "link-local (cloud metadata lives there)"
+        if ip.is_link_local
+        else "private or reserved"
+    )
+    return f"{address} is a {kind} address"
+
+
+def webhook_test_event(subscription_id: str, event_id: str, now: datetime) -> dict[str, Any]:
+    """The `webhook.test` CloudEvent a subscriber can ask for to check its endpoint and signature code."""
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "/treatywatch/notify",
+        "type": "webhook.test",
+        "time": now.isoformat().replace("+00:00", "Z"),
+        "subject": subscription_id,
+        "datacontenttype": "application/json",
+        "data": {"subscription_id": subscription_id, "message": "a test delivery from Treaty Watch"},
+    }

@@ -1,8 +1,13 @@
-"""Notify's MongoDB store: subscriptions and deliveries with every attempt."""
+"""Notify's MongoDB store: subscriptions, the events it consumed, and deliveries with every attempt.
+
+Every query names an indexed prefix; writes address documents by `_id` (SecantusDB's `find_one_and_*`
+scans the collection, so claims are conditional `update_one`s in one `bulk_write`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,9 +21,11 @@ from treatywatch.notify.domain import delivery_id
 INDEXES: dict[str, list[IndexModel]] = {
     "subscriptions": [IndexModel([("enabled", ASCENDING)])],
     "deliveries": [
-        IndexModel([("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
+        IndexModel([("subscription_id", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
         IndexModel([("subscription_id", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
     ],
+    "events": [IndexModel([("received_at", ASCENDING)])],
 }
 
 
@@ -32,68 +39,219 @@ async def enabled_subscriptions(db: AsyncDatabase[Document]) -> list[Document]:
     return [d async for d in db.subscriptions.find({"enabled": True})]
 
 
-async def add_deliveries(db: AsyncDatabase[Document], matches: Sequence[tuple[Document, Event]], now: datetime) -> int:
-    """Record one pending delivery per (subscription, event); a redelivered event adds nothing."""
-    ops = []
-    for subscription, event in matches:
-        msg_id = delivery_id(subscription["_id"], event.id)
-        doc: dict[str, Any] = {
-            "_id": msg_id,
-            "subscription_id": subscription["_id"],
-            "event_id": event.id,
-            "event_type": event.type,
-            "traceparent": event.traceparent,
-            # The body is fixed once, so every retry sends the same bytes under the same webhook-id.
-            "body": to_json(event).decode(),
-            "status": "pending",
-            "attempts": [],
-            "attempt_count": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        ops.append(UpdateOne({"_id": msg_id}, {"$setOnInsert": doc}, upsert=True))
+async def record_events(db: AsyncDatabase[Document], events: Sequence[Event], now: datetime) -> None:
+    """Keep every consumed event once (the first receipt wins), so a period can be replayed."""
+    ops = [
+        UpdateOne(
+            {"_id": e.id},
+            {"$setOnInsert": {"_id": e.id, "type": e.type, "received_at": now, "body": to_json(e).decode()}},
+            upsert=True,
+        )
+        for e in events
+    ]
+    if ops:
+        await db.events.bulk_write(ops, ordered=False)
+
+
+async def events_between(db: AsyncDatabase[Document], since: datetime, until: datetime) -> AsyncIterator[Document]:
+    """The stored events notify received in [since, until), oldest first."""
+    cursor = db.events.find({"received_at": {"$gte": since, "$lt": until}}).sort("received_at", 1)
+    async for doc in cursor:
+        yield doc
+
+
+def new_delivery(
+    subscription_id: str, event_id: str, event_type: str, body: str, traceparent: str | None, now: datetime
+) -> Document:
+    """A pending delivery, due now; its body is fixed once so every retry sends the same bytes."""
+    return {
+        "_id": delivery_id(subscription_id, event_id),
+        "subscription_id": subscription_id,
+        "event_id": event_id,
+        "event_type": event_type,
+        "traceparent": traceparent,
+        "body": body,
+        "status": "pending",
+        "attempts": [],
+        "attempt_count": 0,
+        "cycle_attempts": 0,
+        "next_attempt_at": now,
+        "lease": None,
+        "created_at": now,
+    }
+
+
+def event_delivery(subscription: Document, event: Event, now: datetime) -> Document:
+    return new_delivery(subscription["_id"], event.id, event.type, to_json(event).decode(), event.traceparent, now)
+
+
+async def add_deliveries(db: AsyncDatabase[Document], deliveries: Sequence[Document]) -> int:
+    """Record each delivery unless it exists (a redelivered event adds nothing); return how many were new."""
+    ops = [UpdateOne({"_id": d["_id"]}, {"$setOnInsert": d}, upsert=True) for d in deliveries]
     if not ops:
         return 0
     result = await db.deliveries.bulk_write(ops, ordered=False)
     return result.upserted_count
 
 
-async def due_deliveries(db: AsyncDatabase[Document], now: datetime, limit: int) -> list[Document]:
-    cursor = db.deliveries.find({"status": "pending", "next_attempt_at": {"$lte": now}})
+async def requeue_failed(db: AsyncDatabase[Document], ids: Sequence[str], now: datetime) -> int:
+    """Start a fresh retry cycle, due now, for those of `ids` that failed; return how many."""
+    ops = [
+        UpdateOne(
+            {"_id": i, "status": "failed"},
+            {"$set": {"status": "pending", "next_attempt_at": now, "cycle_attempts": 0, "lease": None}},
+        )
+        for i in ids
+    ]
+    if not ops:
+        return 0
+    return (await db.deliveries.bulk_write(ops, ordered=False)).modified_count
+
+
+async def due_deliveries(
+    db: AsyncDatabase[Document], subscription_id: str, now: datetime, limit: int
+) -> list[Document]:
+    """A subscription's pending deliveries whose time has come, earliest first."""
+    cursor = db.deliveries.find(
+        {"subscription_id": subscription_id, "status": "pending", "next_attempt_at": {"$lte": now}}
+    )
     return [d async for d in cursor.sort("next_attempt_at", 1).limit(limit)]
 
 
-async def claim(db: AsyncDatabase[Document], delivery: Document, lease_until: datetime) -> bool:
-    """Take a due delivery for one attempt; another worker that read it too will not get it."""
+async def next_due_at(
+    db: AsyncDatabase[Document], subscription_id: str, now: datetime, skip: Collection[str]
+) -> datetime | None:
+    """When the subscription's next pending delivery (other than `skip`) falls due, if it has one."""
+    cursor = db.deliveries.find(
+        {"subscription_id": subscription_id, "status": "pending", "next_attempt_at": {"$gt": now}},
+        {"next_attempt_at": 1},
+    )
+    async for doc in cursor.sort("next_attempt_at", 1).limit(len(skip) + 1):
+        if doc["_id"] not in skip:
+            at: datetime = doc["next_attempt_at"]
+            return at
+    return None
+
+
+async def claim(
+    db: AsyncDatabase[Document], deliveries: Sequence[Document], leases: Sequence[datetime], token: str
+) -> list[Document]:
+    """Lease due deliveries for one attempt each; a delivery another worker took meanwhile is left out."""
+    if not deliveries:
+        return []
+    ops = [
+        UpdateOne(
+            {"_id": d["_id"], "status": "pending", "next_attempt_at": d["next_attempt_at"]},
+            {"$set": {"next_attempt_at": lease, "lease": token}},
+        )
+        for d, lease in zip(deliveries, leases, strict=True)
+    ]
+    result = await db.deliveries.bulk_write(ops, ordered=False)
+    if result.modified_count == len(ops):
+        return list(deliveries)
+    ours = {
+        d["_id"]
+        async for d in db.deliveries.find({"_id": {"$in": [d["_id"] for d in deliveries]}}, {"lease": 1})
+        if d.get("lease") == token
+    }
+    return [d for d in deliveries if d["_id"] in ours]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finished attempt, to be recorded on its delivery if the lease is still ours."""
+
+    delivery_id: str
+    subscription_id: str
+    lease: str
+    attempt: Document
+    status: str
+    next_attempt_at: datetime | None
+
+
+async def record_attempts(db: AsyncDatabase[Document], outcomes: Sequence[Outcome]) -> None:
+    """Append each attempt and set the delivery's status; an attempt whose lease was lost changes nothing."""
+    ops = [
+        UpdateOne(
+            {"_id": o.delivery_id, "lease": o.lease},
+            {
+                "$push": {"attempts": o.attempt},
+                "$inc": {"attempt_count": 1, "cycle_attempts": 1},
+                "$set": {"status": o.status, "next_attempt_at": o.next_attempt_at, "lease": None},
+            },
+        )
+        for o in outcomes
+    ]
+    if ops:
+        await db.deliveries.bulk_write(ops, ordered=False)
+
+
+async def mark_failing(db: AsyncDatabase[Document], subscription_id: str, since: datetime | None) -> None:
+    """Note when the subscription's run of failures began, or clear it after a success."""
+    change = {"$set": {"failing_since": since}} if since else {"$unset": {"failing_since": ""}}
+    await db.subscriptions.update_one({"_id": subscription_id}, change)
+
+
+async def disable(db: AsyncDatabase[Document], subscription_id: str, reason: str, now: datetime) -> None:
+    """Disable a subscription with the reason; its pending deliveries fail (a replay can bring them back)."""
+    await db.subscriptions.update_one(
+        {"_id": subscription_id}, {"$set": {"enabled": False, "disabled_reason": reason, "disabled_at": now}}
+    )
+    await db.deliveries.update_many(
+        {"subscription_id": subscription_id, "status": "pending"},
+        {"$set": {"status": "failed", "next_attempt_at": None}},
+    )
+
+
+async def enable(db: AsyncDatabase[Document], subscription_id: str) -> None:
+    await db.subscriptions.update_one(
+        {"_id": subscription_id},
+        {"$set": {"enabled": True}, "$unset": {"disabled_reason": "", "disabled_at": "", "failing_since": ""}},
+    )
+
+
+async def delete_subscription(db: AsyncDatabase[Document], subscription_id: str) -> bool:
+    """Delete a subscription and its deliveries; False if there was none."""
+    if (await db.subscriptions.delete_one({"_id": subscription_id})).deleted_count == 0:
+        return False
+    await db.deliveries.delete_many({"subscription_id": subscription_id})
+    return True
+
+
+async def retry_now(db: AsyncDatabase[Document], delivery: Document, now: datetime) -> bool:
+    """Make a delivery due now, with a fresh retry cycle if it had finished; False if it changed meanwhile."""
+    change: Document = {"next_attempt_at": now, "status": "pending", "lease": None}
+    if delivery["status"] != "pending":
+        change["cycle_attempts"] = 0
     result = await db.deliveries.update_one(
-        {"_id": delivery["_id"], "status": "pending", "next_attempt_at": delivery["next_attempt_at"]},
-        {"$set": {"next_attempt_at": lease_until}},
+        {"_id": delivery["_id"], "status": delivery["status"], "next_attempt_at": delivery["next_attempt_at"]},
+        {"$set": change},
     )
     return result.modified_count == 1
 
 
-async def record_attempt(
-    db: AsyncDatabase[Document],
-    delivery_id: str,
-    attempt: Document,
-    status: str,
-    next_attempt_at: datetime | None,
-) -> None:
-    await db.deliveries.update_one(
-        {"_id": delivery_id},
-        {
-            "$push": {"attempts": attempt},
-            "$inc": {"attempt_count": 1},
-            "$set": {"status": status, "next_attempt_at": next_attempt_at},
-        },
-    )
+async def pending_stats(db: AsyncDatabase[Document]) -> tuple[int, datetime | None]:
+    """How many deliveries are pending and when the oldest of them was created."""
+    count = await db.deliveries.count_documents({"status": "pending"})
+    oldest = None
+    if count:
+        async for doc in db.deliveries.find({"status": "pending"}, {"created_at": 1}).sort("created_at", 1).limit(1):
+            oldest = doc["created_at"]
+    return count, oldest
 
 
 def public_subscription(doc: Document) -> dict[str, Any]:
-    """A subscription as clients see it: never its secret."""
-    return {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in ("_id", "secret")}}
+    """A subscription as clients see it: never a secret."""
+    hidden = ("_id", "secret", "previous_secrets")
+    out = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
+    out["previous_secrets_expire_at"] = [p["expires_at"] for p in doc.get("previous_secrets") or []]
+    return out
 
 
 def public_delivery(doc: Document) -> dict[str, Any]:
-    out = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in ("_id", "body")}}
+    """A delivery as clients see it: its attempts and, while pending, when the next one is due."""
+    hidden = ("_id", "body", "lease", "cycle_attempts")
+    out = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
+    if doc["status"] != "pending":
+        out["next_attempt_at"] = None
     return out

@@ -1,0 +1,93 @@
+"""Notify killed with SIGKILL in the middle of retrying, then restarted: every event arrives, each under one body."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import OUTPUT
+from tests.receiver import Reply, per_message, valid_signatures, webhook_receiver
+from tests.waiting import wait_until
+from treatywatch.cli.stack import Ports, Stack
+
+KEY = "crash-" + uuid.uuid4().hex
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture(scope="module")
+def platform(servers: Stack) -> Iterator[Stack]:
+    stack = Stack(
+        data_dir=OUTPUT / "e2e-notify-crash",
+        ports=Ports.free(),
+        api_key=KEY,
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=servers.mongo_url,
+        embedded_kafka=servers.embedded_kafka,
+        env={
+            "TREATYWATCH_TOPIC": f"notify-crash-{uuid.uuid4().hex[:8]}",
+            "TREATYWATCH_MONGO_DB": f"notify_crash_{uuid.uuid4().hex[:8]}",
+            "TREATYWATCH_GROUP_ID": f"notify-crash-{uuid.uuid4().hex[:8]}",
+            "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]",
+            "TREATYWATCH_DELIVERY_TIMEOUT_S": "1",
+            "TREATYWATCH_LEASE_MARGIN_S": "0.5",
+            "TREATYWATCH_DELIVERY_IDLE_POLL_S": "0.5",
+        },
+    )
+    try:
+        for service in ("ingest", "notify"):
+            stack.start_service(service)
+        stack.wait_ready(("ingest", "notify"))
+        yield stack
+    finally:
+        stack.stop()
+
+
+def test_a_notify_killed_mid_retry_delivers_everything_exactly_once_in_effect(platform: Stack) -> None:
+    notify = platform.url("notify")
+    # Every message fails twice before it is accepted, so the kill finds deliveries between attempts.
+    with webhook_receiver(per_message(2, Reply(503))) as receiver:
+        created = httpx.post(
+            f"{notify}/v1/subscriptions",
+            json={"url": receiver.url, "event_types": ["treaty.action.recorded"]},
+            headers=AUTH,
+        )
+        assert created.status_code == 201, created.text
+        secret = created.json()["secret"]
+        events = [
+            {
+                "id": f"crash-{uuid.uuid4()}",
+                "type": "treaty.action.recorded",
+                "source": "/tests/e2e/crash",
+                "data": {
+                    "treaty_id": f"XXVI-{i % 5 + 1}",
+                    "participant": "NOR",
+                    "action": "signature",
+                    "date": "1997-12-03",
+                },
+            }
+            for i in range(40)
+        ]
+        accepted = httpx.post(f"{platform.url('ingest')}/v1/events:batch", json={"events": events}, headers=AUTH)
+        assert accepted.status_code == 202, accepted.text
+
+        wait_until(lambda: len(receiver.requests) >= 20, "retries under way")
+        assert len(receiver.delivered()) < len(events)
+        platform.kill("notify")
+        # noida-db keeps a SIGKILLed member in its group (Kafka drops it after the session timeout), so the
+        # restart joins a fresh group: it re-reads the whole topic, which must change nothing delivered.
+        # (The first group is this module's own, so the dead member blocks no other test.)
+        platform.env["TREATYWATCH_GROUP_ID"] = f"notify-restarted-{uuid.uuid4().hex[:8]}"
+        platform.start_service("notify")
+        platform.wait_ready(("notify",))
+        wait_until(lambda: len({r.headers["webhook-id"] for r in receiver.delivered()}) == 40, "every event delivered")
+
+    bodies: dict[str, set[bytes]] = {}
+    for request in receiver.requests:
+        bodies.setdefault(request.headers["webhook-id"], set()).add(request.body)
+        assert valid_signatures(secret, request)
+    assert all(len(b) == 1 for b in bodies.values())
+    assert {json.loads(next(iter(b)))["id"] for b in bodies.values()} == {e["id"] for e in events}
