@@ -141,6 +141,7 @@ class Consumer:
             self._settings.topic,
             bootstrap_servers=self._settings.kafka_bootstrap,
             group_id=self._group_id,
+            group_instance_id=self._settings.kafka_instance_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,

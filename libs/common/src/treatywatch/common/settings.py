@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # A broker that answers empty fetches at once (noida-db) would make idle consumers spin; real Kafka
     # long-polls, so 0 there. When set, an idle consumer pauses this long between fetches.
     kafka_idle_backoff_ms: int = Field(default=0, ge=0, le=1000)
+    # Static group membership (KIP-345): a restarted member with the same id takes its partitions back at
+    # once. Needed on noida-db, which never expires a killed member; on Kafka, give each replica its own.
+    kafka_instance_id: str | None = None
     topic: str = "treatywatch.events"
     dead_letter_topic: str = "treatywatch.events.dlq"
     topic_partitions: int = Field(default=6, ge=1)

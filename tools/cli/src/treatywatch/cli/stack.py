@@ -153,7 +153,14 @@ class Stack:
             "TREATYWATCH_MONGO_URL": self.mongo_url or "",
             "TREATYWATCH_PORT": str(self.ports.of(service)),
             "TREATYWATCH_DEV_API_KEY": self.api_key,
-            **({"TREATYWATCH_KAFKA_IDLE_BACKOFF_MS": "15"} if self.embedded_kafka else {}),
+            **(
+                {
+                    "TREATYWATCH_KAFKA_IDLE_BACKOFF_MS": "15",
+                    "TREATYWATCH_KAFKA_INSTANCE_ID": f"{service}-{self.ports.of(service)}",
+                }
+                if self.embedded_kafka
+                else {}
+            ),
             **self.env,
         }
 
