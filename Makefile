@@ -7,7 +7,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 
-.PHONY: install tools run up down docs test lint typecheck pytest bench faults clean
+.PHONY: install tools browser run up down docs test lint typecheck pytest bench faults clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -31,6 +31,17 @@ $(ASYNCAPI_SPECS):
 	npm install --prefix $(TOOLS)/npm --no-audit --no-fund --no-save --silent @asyncapi/specs@6.11.1
 
 tools: $(KUBECTL) $(ASYNCAPI_SPECS) ## Install the tools the deployment checks use into .tools
+
+# The dashboard's browser tests (tests/e2e/test_dashboard.py) drive Debian's chromium with Playwright from
+# PyPI; Playwright's own browser download is never used. Installed once, as root (or through sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core
+
+browser: $(CHROMIUM) ## Install Debian's chromium for the dashboard's browser tests
 
 run: install ## The whole platform on the embedded default, loaded with the seed
 	$(PY) -m treatywatch.cli.main run
@@ -59,7 +70,7 @@ lint: install
 typecheck: install
 	.venv/bin/mypy libs/common/src services/ingest/src services/registry/src services/notify/src tools/cli/src tests bench
 
-pytest: install tools
+pytest: install tools browser
 	$(PY) -m pytest
 
 test: lint typecheck pytest ## ruff, mypy and every test

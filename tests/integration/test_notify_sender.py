@@ -1,14 +1,13 @@
 """The sender refuses private, loopback, link-local and metadata addresses before connecting, and pins what it checked.
 
-No request here leaves the process: a mock transport stands where the network would be.
+No request here leaves the process: a recording transport stands where the network would be.
 """
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from treatywatch.notify.sender import Refused, Resolve, Sender
+from treatywatch.notify.sender import Pinned, Refused, Reply, Resolve, Sender
 
 LOOPBACK = ["127.0.0.1", "localhost", "::1"]
 
@@ -17,11 +16,11 @@ class Recorder:
     """A transport that records requests instead of sending them."""
 
     def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
+        self.requests: list[Pinned] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    async def __call__(self, request: Pinned) -> Reply:
         self.requests.append(request)
-        return httpx.Response(204)
+        return Reply(204, {})
 
 
 def fake_dns(answers: dict[str, list[str]]) -> Resolve:
@@ -33,8 +32,8 @@ def fake_dns(answers: dict[str, list[str]]) -> Resolve:
 
 def sender(recorder: Recorder, allowed: list[str], answers: dict[str, list[str]] | None = None) -> Sender:
     if answers is None:
-        return Sender(allowed, 5, 10, transport=httpx.MockTransport(recorder))
-    return Sender(allowed, 5, 10, transport=httpx.MockTransport(recorder), resolver=fake_dns(answers))
+        return Sender(allowed, 5, 10, transport=recorder)
+    return Sender(allowed, 5, 10, transport=recorder, resolver=fake_dns(answers))
 
 
 @pytest.mark.parametrize(
@@ -84,4 +83,4 @@ async def test_a_public_name_is_pinned_to_the_checked_address_with_its_host_and_
     assert str(request.url) == "https://93.184.215.14:8443/hook?x=1"
     assert request.headers["host"] == "hooks.example.org:8443"
     assert request.headers["webhook-id"] == "msg_1"
-    assert request.extensions["sni_hostname"] == "hooks.example.org"
+    assert request.server_hostname == "hooks.example.org"

@@ -24,7 +24,7 @@ from treatywatch.registry import store
 from treatywatch.registry.consumer import Applier
 
 WAIT_S = 30.0
-COLLECTIONS = ("events", "counters", "treaties", "participations", "resolutions", "meetings", "reports")
+COLLECTIONS = ("events", "counters", "revisions", "treaties", "participations", "resolutions", "meetings", "reports")
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ async def test_apply_events_applies_a_treaty_its_actions_and_a_resolution(
     applied = await apply(client, db, events)
     assert [e.id for e in applied] == [e.id for e in events]
 
-    treaty = await store.treaty(db, "XXVI-5")
+    treaty = await db.treaties.find_one({"_id": "XXVI-5"})
     assert treaty is not None
     assert treaty["title"] == "Mine Ban Convention"
     assert treaty["short_title"] == "APMBC"
@@ -145,6 +145,7 @@ async def test_apply_events_applies_a_treaty_its_actions_and_a_resolution(
     assert resolution["session"] == 64
     assert resolution["event_id"] == events[4].id
     assert resolution["recalls"] == [{"symbol": "A/RES/63/42"}]
+    assert resolution["cites"] == ["A/RES/63/42"]
 
 
 async def test_events_get_consecutive_seq_across_batches(
@@ -200,8 +201,9 @@ async def test_an_action_given_by_un_name_is_stored_under_the_iso_code_with_the_
     bolivia = await db.participations.find_one({"_id": "XXVI-5|BOL"})
     assert bolivia is not None
     assert bolivia["participant"] == "BOL"
-    assert bolivia["name"] == "Bolivia (Plurinational State of)"
-    assert [a["action"] for a in bolivia["actions"]] == ["ratification"]
+    assert [(a["action"], a["participant_name"]) for a in bolivia["actions"]] == [
+        ("ratification", "Bolivia (Plurinational State of)")
+    ]
     assert await db.participations.count_documents({"participant": "Bolivia (Plurinational State of)"}) == 0
 
     # The same State by its code joins the same participation.
@@ -212,7 +214,11 @@ async def test_an_action_given_by_un_name_is_stored_under_the_iso_code_with_the_
     await apply(client, db, [by_code])
     bolivia = await db.participations.find_one({"_id": "XXVI-5|BOL"})
     assert bolivia is not None
-    assert [a["action"] for a in bolivia["actions"]] == ["ratification", "declaration"]
+    # A bare code gives no name of its own.
+    assert [(a["action"], a["participant_name"]) for a in bolivia["actions"]] == [
+        ("ratification", "Bolivia (Plurinational State of)"),
+        ("declaration", None),
+    ]
 
 
 def record(settings: Settings, offset: int, value: bytes, key: bytes | None = b"XXVI-5/NOR") -> ConsumerRecord:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -53,7 +54,8 @@ def import_or_refuse(text: str) -> None:
     except NotAStatusFile as refused:
         assert refused.reason
         return
-    lines = text.count("\n") + 1
+    # Universal newlines, as the importer reads them: CR, LF and CRLF each end a line.
+    lines = len(re.split(r"\r\n|\r|\n", text))
     for rejection in result.rejected:
         assert 1 <= rejection.line <= lines and rejection.reason.strip()
 

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    DuplicateSequenceNumber,
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+)
 from prometheus_client import Counter, Gauge
 
+from treatywatch.common import tracing
 from treatywatch.common.events import Event, partition_key, to_json
 from treatywatch.common.logging import log
 from treatywatch.common.settings import Settings
 
 TOPIC_ALREADY_EXISTS = 36
+# Errors after which an idempotent producer's sequence state is gone for good: it must be replaced.
+PRODUCER_STATE_LOST = (OutOfOrderSequenceNumber, DuplicateSequenceNumber, InvalidProducerEpoch, ProducerFenced)
 EVENTS_PRODUCED = Counter("treatywatch_events_produced_total", "Events acknowledged by the broker", ["type"])
 EVENTS_CONSUMED = Counter("treatywatch_events_consumed_total", "Messages consumed and committed", ["group", "type"])
 CONSUMER_LAG = Gauge("treatywatch_consumer_lag", "Messages behind the partition's end", ["group", "partition"])
@@ -73,6 +83,7 @@ class Publisher:
         self._settings = settings
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
+        self._renewing = asyncio.Lock()
 
     async def start(self) -> None:
         producer = AIOKafkaProducer(
@@ -107,18 +118,46 @@ class Publisher:
                 futures = [await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in messages]
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError) as exc:
+            if isinstance(exc, PRODUCER_STATE_LOST):
+                await self._renew(producer)
             raise BrokerUnavailable(f"the broker did not acknowledge: {exc!r}") from exc
+
+    async def _renew(self, broken: AIOKafkaProducer) -> None:
+        """Replace a producer whose idempotence state the broker lost (e.g. after a broker restart).
+
+        aiokafka keeps failing such a producer's batches; a new one gets a new producer id. The caller
+        still answers 503, and the client's retry with the same event ids duplicates nothing downstream.
+        """
+        async with self._renewing:
+            still_current = self._producer is broken
+            if not still_current:
+                return
+            self._producer = None
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    await broken.stop()
+            try:
+                await self.start()
+            except Exception as exc:
+                log.warning("producer_renewal_failed", error=repr(exc))
 
     async def publish_events(self, events: Sequence[Event]) -> None:
         """Publish events to the event topic, acknowledged."""
-        await self.publish([event_message(self._settings.topic, e) for e in events])
+        with tracing.span_for_events("publish", events, kind=tracing.SpanKind.PRODUCER):
+            await self.publish([event_message(self._settings.topic, e) for e in events])
         for event in events:
             EVENTS_PRODUCED.labels(event.type).inc()
 
     async def ping(self) -> None:
-        """Raise unless the broker answers a metadata request."""
+        """Raise unless the broker answers a metadata request; reconnect a producer that was lost."""
         if self._producer is None:
-            raise BrokerUnavailable("the producer is not connected")
+            async with self._renewing:
+                if self._producer is None:
+                    try:
+                        await self.start()
+                    except KafkaError as exc:
+                        raise BrokerUnavailable(f"the broker does not answer: {exc!r}") from exc
+            assert self._producer is not None
         async with asyncio.timeout(3):
             await self._producer.client.fetch_all_metadata()
 
@@ -157,18 +196,23 @@ class Consumer:
     async def run(self, handler: BatchHandler) -> None:
         """Loop until stopped: apply each fetched batch, then commit its offsets."""
         consumer = self._require()
-        idle_s = self._settings.kafka_idle_backoff_ms / 1000
-        wait_ms = 1 if idle_s else 200
+        backoff_s = self._settings.kafka_idle_backoff_ms / 1000
+        wait_ms = 1 if backoff_s else 200
+        idle_s = backoff_s
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=wait_ms, max_records=self._max_records)
             records = [r for part in batches.values() for r in part]
             if not records:
-                if idle_s:
+                if backoff_s:
+                    # Paused partitions are not fetched; the pause doubles while nothing comes (up to 8x),
+                    # so a quiet consumer costs almost nothing and a busy one waits at most `backoff_s`.
                     partitions = consumer.assignment()
                     consumer.pause(*partitions)
                     await asyncio.sleep(idle_s)
                     consumer.resume(*partitions)
+                    idle_s = min(idle_s * 2, backoff_s * 8)
                 continue
+            idle_s = backoff_s
             await handler(records)
             offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
             await consumer.commit(offsets)
@@ -196,6 +240,11 @@ class Consumer:
 
     async def stop(self) -> None:
         if self._consumer is not None:
+            if self._settings.kafka_instance_id:
+                # A static member does not leave its group on close (Kafka lets it rejoin after a restart
+                # within the session timeout). noida-db never times members out, so a member that stopped
+                # for good would block the group's next rebalance: leave explicitly, as a dynamic one does.
+                self._consumer._coordinator._group_instance_id = None
             await self._consumer.stop()
             self._consumer = None
 

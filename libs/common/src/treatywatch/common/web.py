@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from treatywatch.common import tracing
 from treatywatch.common.events import EVENT_TYPES
 from treatywatch.common.settings import Settings, hash_key
 
@@ -128,7 +129,7 @@ def create_app(
     checks: Callable[[FastAPI], dict[str, Check]],
 ) -> FastAPI:
     """A FastAPI app with the shared error format, body limit, metrics and health endpoints."""
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=tracing.flushing(lifespan))
     app.state.settings = settings
 
     @app.exception_handler(Problem)
@@ -147,6 +148,8 @@ def create_app(
         )
 
     app.add_middleware(Observe, max_body_bytes=settings.max_body_bytes)
+    if tracing.enabled():
+        app.add_middleware(tracing.TraceRequests)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

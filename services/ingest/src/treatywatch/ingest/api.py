@@ -24,6 +24,7 @@ from treatywatch.common.events import (
 )
 from treatywatch.common.kafka import BrokerUnavailable, Publisher
 from treatywatch.common.logging import log
+from treatywatch.common.tracing import request_traceparent
 from treatywatch.common.web import Problem, invalid, read_body, require_scope, validation_errors
 from treatywatch.ingest.catalog import is_catalogued, treaties_by_unts
 from treatywatch.ingest.resolution import NotAResolution, parse_resolution
@@ -68,7 +69,7 @@ async def json_body(request: Request) -> Any:
 
 def validate_events(items: list[Any], request: Request, batch: bool) -> list[Event]:
     """Validate every event, collecting all errors (with the event's index in a batch) before refusing."""
-    traceparent = request.headers.get("traceparent")
+    traceparent = request_traceparent(request.headers)
     events: list[Event] = []
     errors: list[dict[str, Any]] = []
     for index, item in enumerate(items):
@@ -167,7 +168,7 @@ async def post_resolution(request: Request, dry_run: bool = False, _: str = WRIT
             type="resolution.adopted",
             data=data,
         ),
-        request.headers.get("traceparent"),
+        request_traceparent(request.headers),
     )
     await publish(request, [event])
     return JSONResponse({**body, "id": event.id}, status_code=202)
@@ -191,7 +192,7 @@ async def post_untc_import(
         result = parse_status_file(text, treaty_id)
     except NotAStatusFile as exc:
         raise Problem(422, "Not a UNTC status file", exc.reason) from exc
-    traceparent = request.headers.get("traceparent")
+    traceparent = request_traceparent(request.headers)
     source = f"/treatywatch/ingest/untc/{treaty_id}"
     events: list[Event] = []
     if title and not is_catalogued(treaty_id):

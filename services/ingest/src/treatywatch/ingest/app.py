@@ -16,6 +16,7 @@ from treatywatch.common.kafka import Publisher, ensure_topics
 from treatywatch.common.logging import configure_logging
 from treatywatch.common.service import keep_trying, serve
 from treatywatch.common.settings import Settings
+from treatywatch.common.tracing import configure_tracing
 from treatywatch.common.web import Check, create_app
 from treatywatch.ingest.api import router
 from treatywatch.ingest.catalog import catalog_events
@@ -30,6 +31,7 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
     """The ingest app, wired to its broker and database."""
     settings = settings or IngestSettings()
     configure_logging("ingest", settings.log_level)
+    configure_tracing("ingest")
     publisher = Publisher(settings, timeout_s=settings.publish_timeout_s)
     client, db = mongo.connect(settings, "treatywatch_ingest")
 

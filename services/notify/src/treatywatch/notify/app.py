@@ -15,6 +15,7 @@ from treatywatch.common.kafka import Consumer, ensure_topics, run_consumer_forev
 from treatywatch.common.logging import configure_logging
 from treatywatch.common.service import keep_trying, serve
 from treatywatch.common.settings import Settings
+from treatywatch.common.tracing import configure_tracing
 from treatywatch.common.web import Check, create_app
 from treatywatch.notify.api import router
 from treatywatch.notify.consumer import Matcher
@@ -53,6 +54,7 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
     """The notify app with its consumer and delivery engine running in the background."""
     settings = settings or NotifySettings()
     configure_logging("notify", settings.log_level)
+    configure_tracing("notify")
     client, db = mongo.connect(settings, "treatywatch_notify")
     consumer = Consumer(settings, settings.group_id)
     policy = Policy(

@@ -10,6 +10,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from pymongo.asynchronous.database import AsyncDatabase
 
+from treatywatch.common import tracing
 from treatywatch.common.events import Event, parse_event
 from treatywatch.common.logging import log
 from treatywatch.common.mongo import Document
@@ -35,13 +36,14 @@ class Matcher:
                 # The registry dead-letters what fails the contract; there is nothing to deliver.
                 log.warning("undecodable_event_skipped", origin=f"{record.topic}/{record.partition}/{record.offset}")
         now = datetime.now(UTC)
-        await store.record_events(self._db, events, now)
-        subscriptions = await store.enabled_subscriptions(self._db)
-        deliveries = [store.event_delivery(s, e, now) for e in events for s in subscriptions if matches(s, e)]
-        for event in events:
-            EVENTS_SEEN.labels(event.type).inc()
-            log.info("event_consumed", event_id=event.id, type=event.type, trace_id=event.trace_id)
-        created = await store.add_deliveries(self._db, deliveries)
+        with tracing.span_for_events("match", events, kind=tracing.SpanKind.CONSUMER):
+            await store.record_events(self._db, events, now)
+            subscriptions = await store.enabled_subscriptions(self._db)
+            deliveries = [store.event_delivery(s, e, now) for e in events for s in subscriptions if matches(s, e)]
+            for event in events:
+                EVENTS_SEEN.labels(event.type).inc()
+                log.info("event_consumed", event_id=event.id, type=event.type, trace_id=event.trace_id)
+            created = await store.add_deliveries(self._db, deliveries)
         DELIVERIES_CREATED.inc(created)
         if created:
             self._wake({d["subscription_id"] for d in deliveries})

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from prometheus_client import Counter, Gauge, Histogram
 from pymongo.asynchronous.database import AsyncDatabase
 
+from treatywatch.common import tracing
 from treatywatch.common.logging import log
 from treatywatch.common.mongo import Document
 from treatywatch.notify import store
 from treatywatch.notify.domain import Policy, judge, rate_slot, retry_after_s, signatures, signing_secrets
-from treatywatch.notify.sender import Refused, Sender
+from treatywatch.notify.sender import Refused, Reply, Sender, SendError
 
 DELIVERIES = Counter(
     "treatywatch_notify_delivery_outcomes_total", "Deliveries that reached a final status", ["outcome"]
@@ -296,8 +296,8 @@ class Lane:
             attempt["error"] = f"refused: {exc}"
         except TimeoutError:
             attempt["error"] = f"timed out after {self.engine.tuning.timeout_s:g} s"
-        except httpx.HTTPError as exc:
-            attempt["error"] = f"{type(exc).__name__}: {exc}"
+        except SendError as exc:
+            attempt["error"] = str(exc)
         latency = time.perf_counter() - started
         attempt["latency_ms"] = round(latency * 1000, 2)
         ATTEMPT_SECONDS.observe(latency)
@@ -339,7 +339,7 @@ class Lane:
         if verdict.disable_reason and not self._stopped:
             await self.engine.disable(self.id, verdict.disable_reason)
 
-    async def _send(self, delivery: Document, subscription: Document) -> httpx.Response:
+    async def _send(self, delivery: Document, subscription: Document) -> Reply:
         body = delivery["body"].encode()
         timestamp = int(time.time())
         secrets_ = signing_secrets(subscription, now_utc())
@@ -352,4 +352,10 @@ class Lane:
         }
         if delivery.get("traceparent"):
             headers["traceparent"] = delivery["traceparent"]
-        return await self.engine.sender.post(subscription["url"], body, headers)
+        attributes = {"webhook.id": delivery["_id"], "cloudevents.event_id": delivery["event_id"]}
+        with tracing.span(
+            "deliver", delivery.get("traceparent"), kind=tracing.SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            reply = await self.engine.sender.post(subscription["url"], body, headers)
+            tracing.record_status(span, reply.status_code, ok=200 <= reply.status_code < 300)
+            return reply

@@ -14,10 +14,12 @@ from treatywatch.common.kafka import Consumer, Publisher, ensure_topics, run_con
 from treatywatch.common.logging import configure_logging
 from treatywatch.common.service import keep_trying, serve
 from treatywatch.common.settings import Settings
+from treatywatch.common.tracing import configure_tracing
 from treatywatch.common.web import Check, create_app
+from treatywatch.registry import ui
 from treatywatch.registry.api import router
 from treatywatch.registry.consumer import Applier
-from treatywatch.registry.store import create_indexes
+from treatywatch.registry.store import TreatyViews, create_indexes, kill_abandoned_sessions
 
 
 class RegistrySettings(Settings):
@@ -29,12 +31,14 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
     """The registry app with its consumer running in the background."""
     settings = settings or RegistrySettings()
     configure_logging("registry", settings.log_level)
+    configure_tracing("registry")
     client, db = mongo.connect(settings, "treatywatch_registry")
     publisher = Publisher(settings)
     consumer = Consumer(settings, settings.group_id)
 
     async def start() -> None:
         await keep_trying("mongodb", lambda: create_indexes(db))
+        await keep_trying("mongodb-sessions", lambda: kill_abandoned_sessions(client, db))
         await keep_trying("kafka", lambda: ensure_topics(settings))
         await keep_trying("kafka-producer", publisher.start)
         await run_consumer_forever(consumer, Applier(client, db, publisher, settings.dead_letter_topic), "registry")
@@ -42,6 +46,7 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = db
+        app.state.views = TreatyViews(db)
         task = asyncio.create_task(start())
         yield
         consumer.request_stop()
@@ -62,6 +67,7 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
         checks=checks,
     )
     app.include_router(router)
+    app.include_router(ui.router)
     return app
 
 

@@ -12,11 +12,12 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from treatywatch.common import tracing
 from treatywatch.common.events import Event, parse_event
 from treatywatch.common.kafka import Message, Publisher
 from treatywatch.common.logging import log
 from treatywatch.common.mongo import Document
-from treatywatch.registry.store import apply_events, record_dead_letter
+from treatywatch.registry.store import apply_events, record_dead_letter, record_session
 
 EVENTS_APPLIED = Counter("treatywatch_registry_events_applied_total", "Events applied by type", ["type"])
 EVENTS_DUPLICATE = Counter("treatywatch_registry_events_duplicate_total", "Redelivered events ignored")
@@ -25,17 +26,21 @@ APPLY_SECONDS = Histogram("treatywatch_registry_apply_seconds", "Time to apply o
 
 
 class Applier:
-    """Applies fetched batches: each batch in one MongoDB transaction, so a crash applies all or nothing."""
+    """Applies fetched batches: each batch in one MongoDB transaction, so a crash applies all or nothing.
+
+    Without a publisher (a rebuild reading the topic again) dead letters are recorded but not re-published.
+    """
 
     def __init__(
         self,
         client: AsyncMongoClient[Document],
         db: AsyncDatabase[Document],
-        publisher: Publisher,
+        publisher: Publisher | None,
         dead_letter_topic: str,
     ) -> None:
         self._client, self._db = client, db
         self._publisher, self._dlq = publisher, dead_letter_topic
+        self._session: AsyncClientSession | None = None
 
     async def __call__(self, records: list[ConsumerRecord]) -> None:
         started = time.perf_counter()
@@ -53,8 +58,12 @@ class Applier:
         async def transaction(session: AsyncClientSession) -> list[Event]:
             return await apply_events(self._db, session, events)
 
-        async with self._client.start_session() as session:
-            applied = await session.with_transaction(transaction)
+        if self._session is None:
+            # One recorded session for the process's life, so a successor can abort what a crash left open.
+            self._session = self._client.start_session()
+            await record_session(self._db, self._session)
+        with tracing.span_for_events("apply", events, kind=tracing.SpanKind.CONSUMER):
+            applied = await self._session.with_transaction(transaction)
         EVENTS_DUPLICATE.inc(len(events) - len(applied))
         for event in applied:
             EVENTS_APPLIED.labels(event.type).inc()
@@ -70,7 +79,8 @@ class Applier:
         raw: bytes = record.value or b""
         headers = [("reason", reason.encode()[:4000]), ("origin", key.encode())]
         # The dead-letter copy is durable before the offset is committed, so nothing is lost.
-        await self._publisher.publish([Message(self._dlq, record.key, raw, headers)])
+        if self._publisher is not None:
+            await self._publisher.publish([Message(self._dlq, record.key, raw, headers)])
         await record_dead_letter(
             self._db,
             {

@@ -1,14 +1,17 @@
 """Pure treaty law: a participant's status, a treaty's counts and timeline, and reports due. No I/O.
 
 Every result depends only on the set of records given, never on their order, and only on acts
-deposited on or before `as_of`: the record as it stood that day.
+deposited on or before `as_of`: the record as it stood that day. A correction (`corrects`) may name
+a record of any participant of the same treaty.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -24,9 +27,12 @@ __all__ = [
     "ReportDue",
     "Status",
     "TimelinePoint",
+    "TreatyRecord",
     "TreatyStats",
     "Withdrawal",
     "current_actions",
+    "current_participations",
+    "display_name",
     "participant_status",
     "participant_statuses",
     "reports_due",
@@ -84,6 +90,7 @@ class ActionRecord:
     notification: str | None = None
     corrects: str | None = None
     text: str | None = None
+    participant_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +160,7 @@ def _order_key(record: ActionRecord) -> tuple[date, int, str]:
     return record.date, _ACTION_RANK.get(record.action, len(ACTIONS)), record.event_id
 
 
-def _full_key(record: ActionRecord) -> tuple[date, int, str, str, date, str, str, str]:
+def _full_key(record: ActionRecord) -> tuple[date, int, str, str, date, str, str, str, str]:
     return (
         *_order_key(record),
         record.action,
@@ -161,22 +168,50 @@ def _full_key(record: ActionRecord) -> tuple[date, int, str, str, date, str, str
         record.notification or "",
         record.corrects or "",
         record.text or "",
+        record.participant_name or "",
     )
 
 
-def current_actions(records: Iterable[ActionRecord]) -> list[ActionRecord]:
-    """The records still true, in (date, action order, event id) order.
-
-    A record named by another record's `corrects` is dropped (so a chain keeps only its last link);
-    of several records with one event id, the first in that order is kept.
-    """
+def _distinct(records: Iterable[ActionRecord]) -> list[ActionRecord]:
+    """One record per event id: of several, the first in full-key order, whatever the arrival order."""
     by_id: dict[str, ActionRecord] = {}
     for record in records:
         kept = by_id.get(record.event_id)
         if kept is None or _full_key(record) < _full_key(kept):
             by_id[record.event_id] = record
-    corrected = {r.corrects for r in by_id.values() if r.corrects is not None and r.corrects != r.event_id}
-    return sorted((r for r in by_id.values() if r.event_id not in corrected), key=_order_key)
+    return sorted(by_id.values(), key=_order_key)
+
+
+def _corrected(records: Iterable[ActionRecord]) -> set[str]:
+    return {r.corrects for r in records if r.corrects is not None and r.corrects != r.event_id}
+
+
+def current_actions(records: Iterable[ActionRecord], corrected: AbstractSet[str] = frozenset()) -> list[ActionRecord]:
+    """The records still true, in (date, action order, event id) order.
+
+    A record named by another record's `corrects` (or listed in `corrected`) is dropped, so a chain
+    keeps only its last link; of several records with one event id, the first in that order is kept.
+    """
+    distinct = _distinct(records)
+    gone = corrected | _corrected(distinct)
+    return [r for r in distinct if r.event_id not in gone]
+
+
+def current_participations(participations: Mapping[str, Sequence[ActionRecord]]) -> dict[str, list[ActionRecord]]:
+    """Every participant's current actions, with corrections applied across the whole treaty.
+
+    A correction filed under another participant (the depositary named the wrong State) removes the
+    record it names wherever that record is.
+    """
+    distinct = {key: _distinct(records) for key, records in participations.items()}
+    corrected = set().union(*(_corrected(records) for records in distinct.values()))
+    return {key: [r for r in records if r.event_id not in corrected] for key, records in distinct.items()}
+
+
+def display_name(records: Iterable[ActionRecord]) -> str | None:
+    """The participant's name as the latest dated record that gives one spells it (None if none does)."""
+    named = [r for r in _distinct(records) if r.participant_name]
+    return named[-1].participant_name if named else None
 
 
 def treaty_entry_into_force(
@@ -311,7 +346,7 @@ def participant_statuses(
     participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
 ) -> dict[str, ParticipantStatus]:
     """Every participant's status on `as_of`, keyed as given; participants without a status are left out."""
-    currents = {key: current_actions(records) for key, records in participations.items()}
+    currents = current_participations(participations)
     nth, in_force_on = _entry_into_force(currents, rules, as_of)
     statuses = {key: _status(acts, as_of, rules, in_force_on, nth) for key, acts in currents.items()}
     return {key: status for key, status in statuses.items() if status is not None}
@@ -330,7 +365,7 @@ def treaty_stats(
     participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
 ) -> TreatyStats:
     """A treaty's counts on `as_of`; `in_force` is None when the rules cannot tell."""
-    currents = {key: current_actions(records) for key, records in participations.items()}
+    currents = current_participations(participations)
     nth, treaty_in_force_on = _entry_into_force(currents, rules, as_of)
     counts = {"party": 0, "signatory": 0, "withdrawn": 0}
     in_force = unknown = 0
@@ -367,40 +402,126 @@ def _change_dates(
     return dates
 
 
+def _counts(status: ParticipantStatus | None, treaty_in_force_on: date | None) -> tuple[int, int, int, int, int]:
+    """One participant's share of the counts: (party, signatory, withdrawn, in force, in force unknown)."""
+    kind = status.status if status is not None else None
+    return (
+        int(kind == "party"),
+        int(kind == "signatory"),
+        int(kind == "withdrawn"),
+        *_in_force_flags(status, treaty_in_force_on),
+    )
+
+
+class TreatyRecord:
+    """A treaty's whole record prepared once, so that any date's status and counts are a lookup.
+
+    Each participant's status is a step function of `as_of` that changes only on its own dates (acts,
+    withdrawals taking effect, entry into force for it) and on the day of the decisive instrument;
+    it is computed at those dates and looked up by bisection. Every answer equals the one of
+    `participant_statuses` and `treaty_stats` for the same records.
+    """
+
+    def __init__(self, participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None) -> None:
+        self.rules = rules
+        distinct = {key: _distinct(records) for key, records in participations.items()}
+        corrected = set().union(*(_corrected(records) for records in distinct.values()))
+        self.currents = {key: [r for r in rs if r.event_id not in corrected] for key, rs in distinct.items()}
+        # Records a later correction replaced, kept for the history.
+        self.superseded = {key: [r for r in rs if r.event_id in corrected] for key, rs in distinct.items()}
+        self.names = {key: display_name(rs) for key, rs in distinct.items()}
+        self._nth, self._in_force_on = _entry_into_force(self.currents, rules, date.max)
+        self._rule_known = rules is not None and rules.entry_into_force is not None
+        self._steps = {key: self._participant_steps(acts) for key, acts in self.currents.items()}
+        self._history = self._stats_history()
+
+    def _treaty_dates(self, as_of: date) -> tuple[date | None, date | None]:
+        """(treaty in force on, decisive instrument) as known on `as_of`: both None before that instrument."""
+        if self._nth is None or self._nth > as_of:
+            return None, None
+        return self._in_force_on, self._nth
+
+    @property
+    def entry_into_force(self) -> date | None:
+        """The treaty's entry into force on the whole record; None if unknown or not reached."""
+        return self._in_force_on
+
+    def _participant_steps(self, acts: Sequence[ActionRecord]) -> tuple[list[date], list[ParticipantStatus | None]]:
+        days = _change_dates(acts, self.rules, self._in_force_on, self._nth)
+        if self._nth is not None:
+            days.add(self._nth)
+        ordered = sorted(days)
+        return ordered, [_status(acts, day, self.rules, *self._treaty_dates(day)) for day in ordered]
+
+    def _stats_history(self) -> tuple[list[date], list[TreatyStats]]:
+        deltas: defaultdict[date, list[int]] = defaultdict(lambda: [0] * 5)
+        for days, statuses in self._steps.values():
+            before = (0, 0, 0, 0, 0)
+            for day, status in zip(days, statuses, strict=True):
+                now = _counts(status, self._treaty_dates(day)[0])
+                if now != before:
+                    for i, (new, old) in enumerate(zip(now, before, strict=True)):
+                        deltas[day][i] += new - old
+                    before = now
+        if self._nth is not None:
+            # Entry into force becomes known on the decisive instrument's day, whatever the counts do.
+            deltas.setdefault(self._nth, [0] * 5)
+        days, points = [], []
+        totals = [0] * 5
+        for day in sorted(deltas):
+            totals = [t + d for t, d in zip(totals, deltas[day], strict=True)]
+            days.append(day)
+            points.append(self._stats(totals, self._treaty_dates(day)[0]))
+        return days, points
+
+    def _stats(self, totals: Sequence[int], treaty_in_force_on: date | None) -> TreatyStats:
+        parties, signatories, withdrawn, in_force, unknown = totals
+        return TreatyStats(
+            parties=parties,
+            in_force=in_force if self._rule_known and not unknown else None,
+            signatories=signatories,
+            withdrawn=withdrawn,
+            entry_into_force=treaty_in_force_on,
+        )
+
+    def stats(self, as_of: date) -> TreatyStats:
+        """The counts on `as_of`, as `treaty_stats` gives them."""
+        days, points = self._history
+        index = bisect_right(days, as_of)
+        return points[index - 1] if index else self._stats((0, 0, 0, 0, 0), None)
+
+    def status(self, participant: str, as_of: date) -> ParticipantStatus | None:
+        """One participant's status on `as_of`; None without one (or for an unknown participant)."""
+        steps = self._steps.get(participant)
+        if steps is None:
+            return None
+        days, statuses = steps
+        index = bisect_right(days, as_of)
+        return statuses[index - 1] if index else None
+
+    def statuses(self, as_of: date) -> dict[str, ParticipantStatus]:
+        """Every participant's status on `as_of`, as `participant_statuses` gives them."""
+        found = {key: self.status(key, as_of) for key in self._steps}
+        return {key: status for key, status in found.items() if status is not None}
+
+    def timeline(self) -> list[TimelinePoint]:
+        """One point, ascending, per date on which `parties` or `in_force` changes."""
+        points: list[TimelinePoint] = []
+        last: tuple[int, int | None] = (0, 0 if self._rule_known else None)
+        for day, stats in zip(*self._history, strict=True):
+            counts = (stats.parties, stats.in_force)
+            if counts != last:
+                points.append(TimelinePoint(day, *counts))
+                last = counts
+        return points
+
+
 def timeline(participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None) -> list[TimelinePoint]:
     """The counts over time: one point, ascending, per date on which `parties` or `in_force` changes.
 
     Each point equals `treaty_stats(..., as_of=point.date)`.
     """
-    currents = {key: current_actions(records) for key, records in participations.items()}
-    nth, treaty_in_force_on = _entry_into_force(currents, rules, date.max)
-    # Per date: the change in (parties, in force, in force unknown), summed over participants.
-    deltas: defaultdict[date, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for acts in currents.values():
-        before = (0, 0, 0)
-        for day in sorted(_change_dates(acts, rules, treaty_in_force_on, nth)):
-            status = _status(acts, day, rules, treaty_in_force_on, nth)
-            now = (
-                int(status is not None and status.status == "party"),
-                *_in_force_flags(status, treaty_in_force_on),
-            )
-            if now != before:
-                delta = deltas[day]
-                for i in range(3):
-                    delta[i] += now[i] - before[i]
-                before = now
-    rule_known = rules is not None and rules.entry_into_force is not None
-    points: list[TimelinePoint] = []
-    parties = in_force = unknown = 0
-    last: tuple[int, int | None] = (0, 0 if rule_known else None)
-    for day in sorted(deltas):
-        d_parties, d_in_force, d_unknown = deltas[day]
-        parties, in_force, unknown = parties + d_parties, in_force + d_in_force, unknown + d_unknown
-        counts = (parties, in_force if rule_known and not unknown else None)
-        if counts != last:
-            points.append(TimelinePoint(day, *counts))
-            last = counts
-    return points
+    return TreatyRecord(participations, rules).timeline()
 
 
 def reports_due(

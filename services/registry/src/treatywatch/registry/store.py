@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import uuid
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
 from treatywatch.common.events import (
@@ -19,21 +25,25 @@ from treatywatch.common.events import (
     TreatyRegistered,
 )
 from treatywatch.common.mongo import Document
-from treatywatch.common.participants import participant_name, resolve_participant
-from treatywatch.registry.domain import ActionRecord
+from treatywatch.common.participants import clean_name, participant_code, participant_name, resolve_participant
+from treatywatch.common.rules import TreatyRules
+from treatywatch.common.symbols import normalize_resolution_symbol
+from treatywatch.registry.domain import ActionRecord, TreatyRecord
+
+_CODE = re.compile(r"[A-Z]{2,3}")
 
 INDEXES: dict[str, list[IndexModel]] = {
     "events": [IndexModel([("seq", ASCENDING)], unique=True)],
     "participations": [
         IndexModel([("treaty_id", ASCENDING), ("participant", ASCENDING)]),
-        IndexModel([("participant", ASCENDING)]),
+        IndexModel([("participant", ASCENDING), ("treaty_id", ASCENDING)]),
     ],
     "resolutions": [
-        IndexModel([("session", ASCENDING)]),
-        IndexModel([("treaty.treaty_id", ASCENDING)]),
-        IndexModel([("recalls.symbol", ASCENDING)]),
+        IndexModel([("session", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("treaty.treaty_id", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("cites", ASCENDING), ("_id", ASCENDING)]),
     ],
-    "meetings": [IndexModel([("treaty_id", ASCENDING), ("kind", ASCENDING), ("ordinal", ASCENDING)])],
+    "meetings": [IndexModel([("treaty_id", ASCENDING), ("start", ASCENDING)])],
     "reports": [IndexModel([("treaty_id", ASCENDING), ("participant", ASCENDING)])],
     "dead_letters": [IndexModel([("received_at", ASCENDING)])],
 }
@@ -53,8 +63,18 @@ def participant_key(treaty_id: str, participant: str) -> str:
     return f"{treaty_id}|{participant}"
 
 
+def resolution_symbol(symbol: str) -> str:
+    """The canonical symbol a resolution is stored and cited under; other bodies' symbols stay as given."""
+    try:
+        return normalize_resolution_symbol(symbol)
+    except ValueError:
+        return symbol.strip()
+
+
 def action_doc(event: Event, data: ActionRecorded) -> Document:
     """How an action is kept inside its participation: enough to re-derive status, and the source event."""
+    resolved = resolve_participant(data.participant)
+    given_as_code = resolved.code is not None and _CODE.fullmatch(clean_name(data.participant)) is not None
     return {
         "event_id": event.id,
         "action": data.action,
@@ -63,6 +83,8 @@ def action_doc(event: Event, data: ActionRecorded) -> Document:
         "notification": data.notification,
         "corrects": data.corrects,
         "text": data.text,
+        # The name as this event spells it; a bare code gives none.
+        "participant_name": data.participant_name or (None if given_as_code else resolved.name),
         "recorded_at": event.time,
     }
 
@@ -77,6 +99,7 @@ def action_record(doc: Document) -> ActionRecord:
         notification=doc.get("notification"),
         corrects=doc.get("corrects"),
         text=doc.get("text"),
+        participant_name=doc.get("participant_name"),
     )
 
 
@@ -88,16 +111,14 @@ def projection_ops(event: Event) -> list[tuple[str, UpdateOne]]:
         doc["registered_by"] = event.id
         return [("treaties", UpdateOne({"_id": data.treaty_id}, {"$set": doc}, upsert=True))]
     if isinstance(data, ActionRecorded):
-        resolved = resolve_participant(data.participant)
-        code = resolved.code or resolved.name
-        name = data.participant_name or (participant_name(code) if resolved.code else None) or resolved.name
+        code = participant_code(data.participant)
         return [
             (
                 "participations",
                 UpdateOne(
                     {"_id": participant_key(data.treaty_id, code)},
                     {
-                        "$set": {"treaty_id": data.treaty_id, "participant": code, "name": name},
+                        "$set": {"treaty_id": data.treaty_id, "participant": code},
                         "$push": {"actions": action_doc(event, data)},
                     },
                     upsert=True,
@@ -106,19 +127,30 @@ def projection_ops(event: Event) -> list[tuple[str, UpdateOne]]:
         ]
     if isinstance(data, ResolutionAdopted):
         doc = data.model_dump(mode="json", exclude_none=True)
+        symbol = resolution_symbol(data.symbol)
+        doc["symbol"] = symbol
+        for recall in doc.get("recalls", []):
+            recall["symbol"] = resolution_symbol(recall["symbol"])
+        doc["cites"] = list(dict.fromkeys(r["symbol"] for r in doc.get("recalls", [])))
         doc["event_id"] = event.id
-        return [("resolutions", UpdateOne({"_id": data.symbol}, {"$set": doc}, upsert=True))]
+        return [("resolutions", UpdateOne({"_id": symbol}, {"$set": doc}, upsert=True))]
     if isinstance(data, MeetingRecorded):
         key = f"{data.treaty_id}|{data.kind}|{data.ordinal}"
         doc = data.model_dump(mode="json", exclude_none=True)
+        doc["event_id"] = event.id
         return [("meetings", UpdateOne({"_id": key}, {"$set": doc}, upsert=True))]
     if isinstance(data, ReportSubmitted):
-        resolved = resolve_participant(data.participant)
-        code = resolved.code or resolved.name
+        code = participant_code(data.participant)
         key = f"{data.treaty_id}|{code}|{data.kind}|{data.period}"
-        doc = {**data.model_dump(mode="json"), "participant": code}
+        doc = {**data.model_dump(mode="json"), "participant": code, "event_id": event.id}
         return [("reports", UpdateOne({"_id": key}, {"$set": doc}, upsert=True))]
     raise TypeError(f"no projection for {type(data).__name__}")
+
+
+def revision_ops(events: Sequence[Event]) -> list[UpdateOne]:
+    """Move the revision of every treaty whose record the events change, so cached views reload."""
+    changed = Counter(e.data.treaty_id for e in events if isinstance(e.data, ActionRecorded | TreatyRegistered))
+    return [UpdateOne({"_id": t}, {"$inc": {"revision": n}}, upsert=True) for t, n in sorted(changed.items())]
 
 
 async def apply_events(
@@ -157,9 +189,29 @@ async def apply_events(
     for event in fresh:
         for collection, op in projection_ops(event):
             by_collection.setdefault(collection, []).append(op)
+    by_collection["revisions"] = revision_ops(fresh)
     for collection, ops in by_collection.items():
-        await db[collection].bulk_write(ops, ordered=True, session=session)
+        if ops:
+            await db[collection].bulk_write(ops, ordered=True, session=session)
     return fresh
+
+
+async def kill_abandoned_sessions(client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
+    """Abort the transactions that earlier registry processes left open, by killing the sessions they recorded.
+
+    A process killed mid-transaction leaves its writes held until the server reaps the transaction (60 s on
+    MongoDB), and the restarted consumer, re-applying the same batch, would wait on them that long. A
+    replica still running has its transaction aborted too, and retries it.
+    """
+    docs = [d async for d in db.sessions.find({})]
+    if docs:
+        await client.admin.command("killSessions", [d["lsid"] for d in docs])
+        await db.sessions.delete_many({"_id": {"$in": [d["_id"] for d in docs]}})
+
+
+async def record_session(db: AsyncDatabase[Document], session: AsyncClientSession) -> None:
+    """Note the session this process applies events in, so that its successor can kill it."""
+    await db.sessions.insert_one({"_id": str(uuid.uuid4()), "lsid": session.session_id, "at": datetime.now(UTC)})
 
 
 async def record_dead_letter(db: AsyncDatabase[Document], doc: Document) -> None:
@@ -167,12 +219,93 @@ async def record_dead_letter(db: AsyncDatabase[Document], doc: Document) -> None
     await db.dead_letters.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
 
 
-async def participations(db: AsyncDatabase[Document], treaty_id: str) -> list[Document]:
-    return [d async for d in db.participations.find({"treaty_id": treaty_id})]
+# Reads. Each query is built by one function, so the tests can `explain()` exactly what the API runs.
 
 
-async def treaty(db: AsyncDatabase[Document], treaty_id: str) -> Document | None:
-    return await db.treaties.find_one({"_id": treaty_id})
+# SecantusDB plans a sort or range on `_id` alone as a collection scan unless told to use its index.
+_BY_ID = [("_id", ASCENDING)]
+
+
+def treaties_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
+    return db.treaties.find({}).sort(_BY_ID).hint(_BY_ID)
+
+
+def participations_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
+    return db.participations.find({"treaty_id": treaty_id})
+
+
+def treaties_of_query(db: AsyncDatabase[Document], participant: str) -> AsyncCursor[Document]:
+    """The treaties a participant has acted on (its participations, without their actions)."""
+    return db.participations.find({"participant": participant}, {"treaty_id": 1}).sort("treaty_id", ASCENDING)
+
+
+def revisions_query(db: AsyncDatabase[Document], treaty_ids: Sequence[str]) -> AsyncCursor[Document]:
+    return db.revisions.find({"_id": {"$in": list(treaty_ids)}})
+
+
+def resolutions_query(
+    db: AsyncDatabase[Document],
+    *,
+    session: int | None = None,
+    treaty_id: str | None = None,
+    recalls: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> AsyncCursor[Document]:
+    """Resolutions in symbol order, filtered; `after` is the last symbol of the previous page."""
+    query: Document = {}
+    if session is not None:
+        query["session"] = session
+    if treaty_id is not None:
+        query["treaty.treaty_id"] = treaty_id
+    if recalls is not None:
+        query["cites"] = recalls
+    if after is not None:
+        query["_id"] = {"$gt": after}
+    cursor = db.resolutions.find(query).sort(_BY_ID).limit(limit)
+    return cursor.hint(_BY_ID) if set(query) <= {"_id"} else cursor
+
+
+def resolutions_by_symbol_query(db: AsyncDatabase[Document], symbols: Sequence[str]) -> AsyncCursor[Document]:
+    return db.resolutions.find({"_id": {"$in": list(symbols)}})
+
+
+def recalled_by_query(db: AsyncDatabase[Document], symbol: str) -> AsyncCursor[Document]:
+    return db.resolutions.find({"cites": symbol}, {"_id": 1}).sort("_id", ASCENDING)
+
+
+def meetings_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
+    return db.meetings.find({"treaty_id": treaty_id}).sort("start", ASCENDING)
+
+
+def reports_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
+    return db.reports.find({"treaty_id": treaty_id})
+
+
+def events_query(db: AsyncDatabase[Document], after: int, limit: int) -> AsyncCursor[Document]:
+    return db.events.find({"seq": {"$gt": after}}).sort("seq", ASCENDING).limit(limit)
+
+
+def latest_events_query(db: AsyncDatabase[Document], limit: int) -> AsyncCursor[Document]:
+    return db.events.find({}).sort("seq", DESCENDING).limit(limit)
+
+
+def participant_reports_query(db: AsyncDatabase[Document], treaty_id: str, participant: str) -> AsyncCursor[Document]:
+    return db.reports.find({"treaty_id": treaty_id, "participant": participant})
+
+
+async def participant_keys(db: AsyncDatabase[Document]) -> list[str]:
+    """Every participant key (ISO code, or UN name without one) that has acted on some treaty."""
+    keys: list[str] = await db.participations.distinct("participant")
+    return keys
+
+
+def resolution_titles_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
+    return db.resolutions.find({}, {"title": 1, "adopted_on": 1}).sort(_BY_ID).hint(_BY_ID)
+
+
+def dead_letters_query(db: AsyncDatabase[Document], limit: int) -> AsyncCursor[Document]:
+    return db.dead_letters.find({}).sort("received_at", DESCENDING).limit(limit)
 
 
 def to_records(docs: Sequence[Document]) -> dict[str, list[ActionRecord]]:
@@ -183,3 +316,102 @@ def to_records(docs: Sequence[Document]) -> dict[str, list[ActionRecord]]:
 def public(doc: Document) -> dict[str, Any]:
     """A stored document without MongoDB's internals."""
     return {k: v for k, v in doc.items() if k != "_id"}
+
+
+def rules_of(treaty: Document | None) -> TreatyRules | None:
+    """The rules a `treaty.registered` carried; None when unregistered or without rules."""
+    if treaty is None or not treaty.get("rules"):
+        return None
+    return TreatyRules.model_validate(treaty["rules"])
+
+
+@dataclass(frozen=True)
+class TreatyView:
+    """A treaty's registration and prepared record as of one revision."""
+
+    treaty_id: str
+    revision: int
+    treaty: Document | None
+    record: TreatyRecord
+
+    def name(self, participant: str) -> str:
+        """The participant's name as the events spell it, else in UN usage, else its key."""
+        return self.record.names.get(participant) or participant_name(participant) or participant
+
+
+class TreatyViews:
+    """Prepared treaty records kept in this process, each reloaded once its revision in MongoDB moves.
+
+    The revision moves in the same transaction as the events that change the treaty, so a view is never
+    older than what the request could read. Requests arriving together share one revision lookup, each
+    issued after they arrived, so under load a read costs a fraction of one indexed query.
+    """
+
+    def __init__(self, db: AsyncDatabase[Document], capacity: int = 1024) -> None:
+        self._db, self._capacity = db, capacity
+        self._views: OrderedDict[str, TreatyView] = OrderedDict()
+        self._loading: dict[tuple[str, int], asyncio.Task[TreatyView | None]] = {}
+        self._wanted: set[str] = set()
+        self._lookup: asyncio.Future[dict[str, int]] | None = None
+        self._reading: set[asyncio.Task[None]] = set()
+
+    async def get(self, treaty_id: str) -> TreatyView | None:
+        """The treaty's view; None when it is neither registered nor acted on."""
+        return (await self.many([treaty_id]))[0]
+
+    async def many(self, treaty_ids: Sequence[str]) -> list[TreatyView | None]:
+        """Views of several treaties."""
+        revisions = await self._revisions(treaty_ids)
+        return [await self._view(t, revisions.get(t, 0)) for t in treaty_ids]
+
+    async def _revisions(self, treaty_ids: Sequence[str]) -> dict[str, int]:
+        if self._lookup is None:
+            self._lookup = asyncio.get_running_loop().create_future()
+            self._wanted = set()
+            asyncio.get_running_loop().call_soon(self._read_revisions)
+        self._wanted.update(treaty_ids)
+        return await asyncio.shield(self._lookup)
+
+    def _read_revisions(self) -> None:
+        lookup, wanted = self._lookup, sorted(self._wanted)
+        # Later requests start the next lookup: this one's query may already be on its way.
+        self._lookup = None
+        assert lookup is not None
+
+        async def read() -> None:
+            try:
+                lookup.set_result({d["_id"]: d["revision"] async for d in revisions_query(self._db, wanted)})
+            except Exception as exc:
+                lookup.set_exception(exc)
+
+        task = asyncio.ensure_future(read())
+        self._reading.add(task)
+        task.add_done_callback(self._reading.discard)
+
+    async def _view(self, treaty_id: str, revision: int) -> TreatyView | None:
+        view = self._views.get(treaty_id)
+        if view is not None and view.revision == revision:
+            self._views.move_to_end(treaty_id)
+            return view
+        key = (treaty_id, revision)
+        task = self._loading.get(key)
+        if task is None:
+            # Concurrent requests for the same revision share one load.
+            task = asyncio.ensure_future(self._load(treaty_id, revision))
+            self._loading[key] = task
+            task.add_done_callback(lambda _: self._loading.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _load(self, treaty_id: str, revision: int) -> TreatyView | None:
+        treaty = await self._db.treaties.find_one({"_id": treaty_id})
+        docs = [d async for d in participations_query(self._db, treaty_id)]
+        if treaty is None and not docs:
+            return None
+        view = TreatyView(treaty_id, revision, treaty, TreatyRecord(to_records(docs), rules_of(treaty)))
+        current = self._views.get(treaty_id)
+        if current is None or current.revision <= revision:
+            self._views[treaty_id] = view
+            self._views.move_to_end(treaty_id)
+            while len(self._views) > self._capacity:
+                self._views.popitem(last=False)
+        return view

@@ -18,6 +18,7 @@ from rich.progress import Progress, TextColumn
 from rich.table import Table
 
 from treatywatch.cli.client import ImportSummary, Ingest, IngestError, status_files
+from treatywatch.cli.registry import app as registry_app
 from treatywatch.cli.stack import SERVICES, Stack, StackError
 from treatywatch.common.settings import SCOPES, hash_key
 
@@ -28,6 +29,7 @@ ingest = typer.Typer(help="Send documents to ingest.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
 app.add_typer(imports, name="import")
 app.add_typer(ingest, name="ingest")
+app.add_typer(registry_app, name="registry")
 console = Console()
 SHARED = Path("..") / "shared"
 IngestUrl = Annotated[str, typer.Option(envvar="TREATYWATCH_INGEST_URL", help="Ingest's base URL.")]
@@ -171,6 +173,7 @@ def run(
             with console.status("loading the seed"):
                 load_seed(stack, shared)
         console.print(f"[green]Treaty Watch is ready[/] in {time.monotonic() - started:.1f} s\n")
+        console.print(f"  [bold]dashboard[/] {stack.url('registry')}/ui/", highlight=False)
         for service in SERVICES:
             console.print(f"  {service:<9} {stack.url(service)}   (docs: {stack.url(service)}/docs)")
         console.print(f"  broker    {stack.kafka_bootstrap}\n  database  {stack.mongo_url}")

@@ -1,0 +1,111 @@
+"""Every query the registry's API runs uses an index (checked with `explain()`), and the views it answers
+from follow the events: corrections, late and repeated events, through the real store."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.cursor import AsyncCursor
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.integration.test_registry_store import apply, event
+from treatywatch.cli.stack import Stack
+from treatywatch.common.mongo import Document
+from treatywatch.common.rules import MINE_BAN_RULES
+from treatywatch.registry import store
+
+
+@pytest.fixture
+async def client(servers: Stack) -> AsyncIterator[AsyncMongoClient[Document]]:
+    client: AsyncMongoClient[Document] = AsyncMongoClient(servers.mongo_url, tz_aware=True)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+async def db(client: AsyncMongoClient[Document]) -> AsyncIterator[AsyncDatabase[Document]]:
+    name = f"q_{uuid.uuid4().hex[:12]}"
+    await store.create_indexes(client[name])
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+
+
+def stages(plan: Any) -> list[str]:
+    """Every stage name in a winning plan, depth first."""
+    if isinstance(plan, dict):
+        found = [plan["stage"]] if "stage" in plan else []
+        return found + [s for value in plan.values() for s in stages(value)]
+    if isinstance(plan, list):
+        return [s for item in plan for s in stages(item)]
+    return []
+
+
+QUERIES = {
+    "treaties": lambda db: store.treaties_query(db),
+    "participations of a treaty": lambda db: store.participations_query(db, "XXVI-5"),
+    "treaties of a participant": lambda db: store.treaties_of_query(db, "NOR"),
+    "revisions": lambda db: store.revisions_query(db, ["XXVI-5", "XXVI-3"]),
+    "resolutions by session": lambda db: store.resolutions_query(db, session=64),
+    "resolutions by treaty": lambda db: store.resolutions_query(db, treaty_id="XXVI-5"),
+    "resolutions recalling": lambda db: store.resolutions_query(db, recalls="A/RES/63/42"),
+    "resolutions": lambda db: store.resolutions_query(db),
+    "resolutions after": lambda db: store.resolutions_query(db, after="A/RES/60/1"),
+    "resolutions by session after": lambda db: store.resolutions_query(db, session=6, after="A/RES/6/0"),
+    "resolutions by symbol": lambda db: store.resolutions_by_symbol_query(db, ["A/RES/64/56"]),
+    "recalled by": lambda db: store.recalled_by_query(db, "A/RES/63/42"),
+    "meetings": lambda db: store.meetings_query(db, "XXVI-5"),
+    "reports": lambda db: store.reports_query(db, "XXVI-5"),
+    "events after": lambda db: store.events_query(db, 10, 100),
+    "dead letters": lambda db: store.dead_letters_query(db, 100),
+}
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+async def test_every_query_path_uses_an_index(db: AsyncDatabase[Document], name: str) -> None:
+    for i in range(30):
+        await db.treaties.insert_one({"_id": f"T-{i}"})
+        await db.resolutions.insert_one({"_id": f"A/RES/{i}/1", "session": i, "cites": [f"A/RES/{i}/2"]})
+    cursor: AsyncCursor[Document] = QUERIES[name](db)
+    plan = (await cursor.explain())["queryPlanner"]["winningPlan"]
+    used = stages(plan)
+    assert "COLLSCAN" not in used and ({"IXSCAN", "IDHACK", "EXPRESS_IXSCAN"} & set(used)), (name, plan)
+
+
+def action(event_id: str, participant: str, day: str, **extra: str) -> Any:
+    data = {"treaty_id": "XXVI-5", "participant": participant, "action": "ratification", "date": day, **extra}
+    return event("treaty.action.recorded", data, event_id)
+
+
+async def test_views_follow_corrections_late_and_repeated_events(
+    client: AsyncMongoClient[Document], db: AsyncDatabase[Document]
+) -> None:
+    views = store.TreatyViews(db)
+    registered = event(
+        "treaty.registered",
+        {"treaty_id": "XXVI-5", "title": "Mine Ban", "rules": MINE_BAN_RULES.model_dump(mode="json")},
+    )
+    # The correction comes first, the act it corrects later and twice, the registration last.
+    await apply(client, db, [action("fix", "Niger", "1999-03-23", corrects="wrong")])
+    first = await views.get("XXVI-5")
+    assert first is not None and first.record.statuses(date(2000, 1, 1)) != {}
+    assert first.record.stats(date(2000, 1, 1)).in_force is None
+    await apply(client, db, [action("wrong", "Nigeria", "1999-03-23")])
+    await apply(client, db, [action("wrong", "Nigeria", "1999-03-23"), registered])
+    view = await views.get("XXVI-5")
+    assert view is not None and view.revision > first.revision
+    assert set(view.record.statuses(date(2000, 1, 1))) == {"NER"}
+    assert [r.event_id for r in view.record.superseded["NGA"]] == ["wrong"]
+    assert view.record.stats(date(2000, 1, 1)).in_force == 0  # the rules are known now, too few instruments
+    assert view.name("NER") == "Niger"
+    # Nothing changed: the same prepared view is served.
+    assert await views.get("XXVI-5") is view
+    assert await views.get("XXVI-404") is None
