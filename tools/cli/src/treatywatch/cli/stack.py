@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -36,10 +37,20 @@ def _die_with_parent() -> None:
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now, for tests."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port nobody listens on right now, for tests.
+
+    Drawn below the ephemeral range, which outgoing connections use: a port from there could be taken
+    by a client connection while a killed service is being restarted on it.
+    """
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    while True:
+        port = random.randrange(low // 2, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -76,7 +87,12 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(5)))
+        ports: list[int] = []
+        while len(ports) < 5:
+            port = free_port()
+            if port not in ports:
+                ports.append(port)
+        return cls(*ports)
 
     def of(self, service: str) -> int:
         port: int = getattr(self, service)

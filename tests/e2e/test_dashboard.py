@@ -1,0 +1,332 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright against ingest and registry as processes,
+loaded with the Mine Ban Convention's status file and resolution 64/56. Screenshots go to test-output/dashboard/."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import OUTPUT, SHARED
+from tests.waiting import wait_until
+from treatywatch.cli.stack import Ports, Stack
+from treatywatch.ingest.catalog import catalog_events
+
+KEY = "dashboard-" + uuid.uuid4().hex
+AUTH = {"Authorization": f"Bearer {KEY}"}
+CHROMIUM = Path("/usr/bin/chromium")
+# No sandbox: CI runs as root. The rest keeps the browser off the network beyond loopback.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = OUTPUT / "dashboard"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+READY = "body[data-ready]:not([data-ready='loading'])"
+expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(scope="module")
+def platform(servers: Stack) -> Iterator[Stack]:
+    stack = Stack(
+        data_dir=OUTPUT / "e2e-dashboard",
+        ports=Ports.free(),
+        api_key=KEY,
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=servers.mongo_url,
+        embedded_kafka=servers.embedded_kafka,
+        env={
+            "TREATYWATCH_TOPIC": f"dashboard-{uuid.uuid4().hex[:8]}",
+            "TREATYWATCH_MONGO_DB": f"dashboard_{uuid.uuid4().hex[:8]}",
+        },
+    )
+    try:
+        for service in ("ingest", "registry"):
+            stack.start_service(service)
+        stack.wait_ready(("ingest", "registry"))
+        status_file = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
+        imported = post(stack, "/v1/imports/untc?treaty_id=XXVI-5", status_file, "text/csv")
+        post(stack, "/v1/resolutions", SHARED / "seed" / "A-RES-64-56.txt", "text/plain")
+        # Every event applied (ingest's catalogue, the status file, the resolution), whatever their order.
+        expected = len(catalog_events()) + imported["events"] + 1
+        wait_until(lambda: applied(stack) == expected, f"{expected} events applied", timeout_s=60)
+        assert seed_verified(stack)
+        yield stack
+    finally:
+        stack.stop()
+
+
+def post(stack: Stack, path: str, file: Path, media: str) -> Any:
+    headers = {**AUTH, "Content-Type": media}
+    response = httpx.post(f"{stack.url('ingest')}{path}", content=file.read_bytes(), headers=headers, timeout=60)
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def applied(stack: Stack) -> int:
+    latest = httpx.get(f"{stack.url('registry')}/v1/events/latest?limit=1", timeout=30).json()["items"]
+    return int(latest[0]["seq"]) if latest else 0
+
+
+def seed_verified(stack: Stack) -> bool:
+    response = httpx.get(f"{stack.url('registry')}/v1/resolutions/{quote('64/56', safe='')}", timeout=30)
+    if response.status_code != 200:
+        return False
+    claims = [c for c in response.json()["claims"] if c["kind"] == "parties_count"]
+    return bool(claims) and all(c["verified"] for c in claims)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "no /usr/bin/chromium: `make browser` installs Debian's chromium"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser: Browser, viewport: dict[str, int]) -> tuple[Page, list[str]]:
+    """A fresh page and the list its script errors and failed requests are collected in."""
+    context = browser.new_context(viewport={"width": viewport["width"], "height": viewport["height"]}, locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
+    return page, errors
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    page, errors = open_page(browser, DESKTOP)
+    yield page
+    page.context.close()
+    assert errors == []
+
+
+def visit(page: Page, stack: Stack, path: str) -> None:
+    page.goto(f"{stack.url('registry')}{path}")
+    page.locator(READY).wait_for(state="attached")
+    assert page.locator("body").get_attribute("data-ready") != "error", page.locator(".error").all_inner_texts()
+
+
+# WCAG 2.x contrast of the text colours that matter, each against the background it is actually drawn on.
+CONTRAST_JS = """
+(selectors) => {
+  const rgba = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const background = (el) => {
+    const layers = [];
+    for (let node = el; node; node = node.parentElement) {
+      const [r, g, b, a = 1] = rgba(getComputedStyle(node).backgroundColor);
+      if (a > 0) layers.push([r, g, b, a]);
+      if (a >= 1) break;
+    }
+    let [r, g, b] = [255, 255, 255];
+    for (const [lr, lg, lb, la] of layers.reverse()) {
+      [r, g, b] = [lr * la + r * (1 - la), lg * la + g * (1 - la), lb * la + b * (1 - la)];
+    }
+    return [r, g, b];
+  };
+  const luminance = ([r, g, b]) => {
+    const lin = (c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const results = [];
+  for (const selector of selectors) {
+    for (const el of [...document.querySelectorAll(selector)].slice(0, 5)) {
+      if (!el.getClientRects().length || !el.textContent.trim()) continue;
+      const fg = rgba(getComputedStyle(el).color).slice(0, 3);
+      const [l1, l2] = [luminance(fg), luminance(background(el))].sort((a, b) => b - a);
+      results.push([selector, Math.round(((l1 + 0.05) / (l2 + 0.05)) * 100) / 100]);
+    }
+  }
+  return results;
+}
+"""
+
+UNLABELLED_JS = """
+() => {
+  const named = (el) => el.labels?.length || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+  const fields = [...document.querySelectorAll("input, select, textarea")].filter(
+    (el) => el.type !== "hidden" && !named(el)
+  );
+  const images = [...document.querySelectorAll("img")].filter((el) => !el.hasAttribute("alt"));
+  const svgs = [...document.querySelectorAll("svg")].filter(
+    (el) => !el.closest("[aria-hidden=true]") && !el.parentElement.closest("svg")
+      && !(el.getAttribute("role") === "img" && (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")))
+  );
+  return [...fields, ...images, ...svgs].map((el) => el.outerHTML.slice(0, 120));
+}
+"""
+
+TEXT_SELECTORS = [
+    "body",
+    "h1",
+    "h2",
+    "p",
+    "a",
+    ".lead",
+    ".muted",
+    ".sub",
+    "th",
+    "td",
+    "dt",
+    "dd",
+    "label",
+    "button",
+    ".badge",
+    ".stats .num",
+    ".stats .lbl",
+    ".brand",
+    "footer.site p",
+    "figcaption",
+]
+
+
+def check_accessibility(page: Page) -> None:
+    """Landmarks, a name for every field, image and chart, and AA contrast (4.5:1) for the text colours."""
+    for role in ("banner", "navigation", "main", "contentinfo", "search"):
+        assert page.get_by_role(role).count() >= 1, f"no {role} landmark"
+    assert page.locator("h1").count() == 1
+    assert page.evaluate(UNLABELLED_JS) == []
+    ratios: list[list[Any]] = page.evaluate(CONTRAST_JS, TEXT_SELECTORS)
+    assert ratios, "no text measured"
+    low = [(selector, ratio) for selector, ratio in ratios if ratio < 4.5]
+    assert low == [], f"text below 4.5:1 contrast: {low}"
+
+
+def registry(stack: Stack, path: str) -> Any:
+    response = httpx.get(f"{stack.url('registry')}{path}", timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_json_the_pages_add_search_latest_events_and_a_participants_reports(platform: Stack) -> None:
+    found = registry(platform, "/v1/search?q=mine%20ban")
+    assert [t["treaty_id"] for t in found["treaties"]] == ["XXVI-5"]
+    assert registry(platform, "/v1/search?q=XXVI-5")["treaties"][0]["short_title"] == "Mine Ban Convention"
+    afghanistan = registry(platform, "/v1/search?q=afghan")["participants"]
+    assert afghanistan == [{"participant": "AFG", "name": "Afghanistan"}]
+    assert registry(platform, "/v1/search?q=AFG")["participants"][0]["participant"] == "AFG"
+    for symbol in ("64/56", "A/RES/64/56", "a/res/64/56"):
+        assert [r["symbol"] for r in registry(platform, f"/v1/search?q={quote(symbol)}")["resolutions"]] == [
+            "A/RES/64/56"
+        ]
+    assert registry(platform, "/v1/search?q=zzzz")["count"] == 0
+    assert httpx.get(f"{platform.url('registry')}/v1/search?q=", timeout=30).status_code == 422
+
+    latest = registry(platform, "/v1/events/latest?limit=5")["items"]
+    oldest_first = registry(platform, "/v1/events?limit=1000")["items"]
+    assert [e["seq"] for e in latest] == [e["seq"] for e in reversed(oldest_first)][:5]
+
+    reports = registry(platform, "/v1/participants/Afghanistan/reports?as_of=2009-12-02&overdue=true")
+    assert (reports["participant"], reports["count"], reports["overdue_count"]) == ("AFG", 1, 1)
+    owed = reports["items"][0]
+    assert (owed["treaty_id"], owed["in_force_on"]) == ("XXVI-5", "2003-03-01")
+    assert owed["overdue"][:2] == ["initial", "2003"]
+    by_treaty = registry(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02&overdue=true")
+    assert next(i for i in by_treaty["items"] if i["participant"] == "AFG")["reports"] == owed["reports"]
+    before = registry(platform, "/v1/participants/AFG/reports?as_of=2003-01-01")
+    assert before["items"] == []
+
+
+def test_the_treaty_page_recomputes_every_number_for_the_chosen_date(page: Page, platform: Stack) -> None:
+    visit(page, platform, "/ui/treaties/XXVI-5")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mine Ban Convention")
+    page.get_by_label("Numbers as of").fill("2009-12-02")
+    expect(page.locator("body")).to_have_attribute("data-ready", "2009-12-02")
+    expect(page.locator("#stat-parties")).to_have_text("156")
+    expect(page.locator("#stat-in-force")).to_have_text("156")
+    assert page.url.endswith("/ui/treaties/XXVI-5?as_of=2009-12-02")
+    expect(page.locator("#chart svg desc")).to_contain_text("On 2 Dec 2009: 156 parties")
+    page.get_by_label("Numbers as of").blur()
+    page.screenshot(path=SHOTS / "treaty.png")
+
+    # The table shows the same date: 156 parties among the participants, each with its consent act.
+    page.get_by_label("Status").select_option("party")
+    expect(page.locator("#shown")).to_have_text(re.compile(r"^Showing 156 of \d+ participants on 2 Dec 2009$"))
+    page.get_by_label("Filter by name or code").fill("afg")
+    rows = page.locator("#participants tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Afghanistan")
+    expect(rows.first).to_contain_text("accession")
+    expect(rows.first.locator("time[datetime='2003-03-01']")).to_have_count(1)
+    page.get_by_label("Filter by name or code").fill("")
+    page.get_by_role("button", name="In force").click()
+    expect(page.locator("th[aria-sort=ascending]")).to_have_text(re.compile("In force"))
+    expect(rows.first.locator("td").nth(4)).to_have_text("1 Mar 1999")
+
+    # The chart marks the resolution about the treaty, and every number has its JSON a click away.
+    expect(page.locator("#chart a[href='/ui/resolutions/A/RES/64/56']")).to_have_count(1)
+    json_url = page.locator("#json-link").get_attribute("href")
+    assert json_url == "/v1/treaties/XXVI-5/participants?as_of=2009-12-02"
+    answer = page.request.get(f"{platform.url('registry')}/v1/treaties/XXVI-5/stats?as_of=2009-12-02").json()
+    assert answer["parties"] == 156
+    check_accessibility(page)
+
+
+def test_the_resolution_page_shows_its_claim_verified(page: Page, platform: Stack) -> None:
+    visit(page, platform, "/ui/resolutions/A/RES/64/56")
+    expect(page.get_by_role("heading", level=1)).to_have_text("A/RES/64/56")
+    claim = page.locator("#claims li", has_text="ratified or acceded")
+    expect(claim.locator(".badge")).to_have_text("✓ Verified")
+    expect(claim.locator(".numbers")).to_contain_text("The resolution says 156")
+    expect(claim.locator(".numbers")).to_contain_text("the registry finds 156")
+    expect(page.locator("#chain li")).to_have_count(11)
+    expect(page.locator("#chain li.self")).to_contain_text("2 Dec 2009")
+    expect(page.locator("#paragraphs li")).to_have_count(10)
+    assert page.locator("#json-link").get_attribute("href") == "/v1/resolutions/A%2FRES%2F64%2F56"
+    page.screenshot(path=SHOTS / "resolution.png", full_page=True)
+    check_accessibility(page)
+    claim.get_by_role("link").click()
+    expect(page.locator("#stat-parties")).to_have_text("156")
+
+
+def test_search_leads_from_the_home_page_to_a_participant(page: Page, platform: Stack) -> None:
+    visit(page, platform, "/ui/")
+    # The status file and the resolution travel on different partitions: either may be applied last.
+    expect(page.locator("#events li")).to_have_count(12)
+    expect(page.locator("#events li").first.get_by_role("link").first).to_have_attribute("href", re.compile("^/ui/"))
+    page.get_by_label("Search a treaty title or id").fill("Afghanistan")
+    page.get_by_label("Search a treaty title or id").press("Enter")
+    page.locator("#results").get_by_role("link", name="Afghanistan").click()
+    page.locator(READY).wait_for(state="attached")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Afghanistan")
+    row = page.locator("#treaties tbody tr", has_text="Mine Ban Convention")
+    expect(row.locator(".badge")).to_have_text("party")
+    expect(page.locator("#reports")).to_contain_text("initial report")
+    page.screenshot(path=SHOTS / "participant.png", full_page=True)
+    check_accessibility(page)
+    page.get_by_label("Status as of").fill("2002-01-01")
+    expect(page.locator("#stat-party")).to_have_text("0")
+    expect(page.locator("#treaties tbody")).to_contain_text("No recorded action by this date")
+    visit(page, platform, "/ui/?q=64%2F56")
+    expect(page.locator("#results").get_by_role("link", name="A/RES/64/56")).to_be_visible()
+    page.screenshot(path=SHOTS / "home.png", full_page=True)
+    check_accessibility(page)
+
+
+def test_the_pages_fit_a_phone_screen(browser: Browser, platform: Stack) -> None:
+    page, errors = open_page(browser, PHONE)
+    for name, path in [("treaty", "/ui/treaties/XXVI-5?as_of=2009-12-02"), ("resolution", "/ui/resolutions/64/56")]:
+        visit(page, platform, path)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways on a phone by {overflow} px"
+        page.screenshot(path=SHOTS / f"{name}-phone.png")
+    page.context.close()
+    assert errors == []
