@@ -77,15 +77,10 @@ def run(stack: Stack, receivers: list[Receiver], count: int, batch: int, rate: f
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1000)
-    parser.add_argument("--subscriptions", type=int, default=10)
-    parser.add_argument("--batch", type=int, default=100, help="events per ingest request")
-    parser.add_argument("--paced-events", type=int, default=300, help="then this many events at --rate")
-    parser.add_argument("--rate", type=float, default=20.0, help="events per second of the paced run")
-    args = parser.parse_args()
-
+def measure(
+    events: int = 1000, subscriptions: int = 10, batch: int = 100, paced_events: int = 300, rate: float = 20.0
+) -> dict[str, Any]:
+    """A burst of `events` to `subscriptions` receivers, then `paced_events` at `rate`; both runs' figures."""
     with tempfile.TemporaryDirectory(prefix="treatywatch-bench-") as tmp, ExitStack() as exits:
         stack = Stack(data_dir=Path(tmp), ports=Ports.free(), api_key=KEY, env={"TREATYWATCH_TOPIC": "bench"})
         exits.callback(stack.stop)
@@ -93,7 +88,7 @@ def main() -> None:
         for service in ("ingest", "notify"):
             stack.start_service(service)
         stack.wait_ready(("ingest", "notify"))
-        receivers = [exits.enter_context(webhook_receiver()) for _ in range(args.subscriptions)]
+        receivers = [exits.enter_context(webhook_receiver()) for _ in range(subscriptions)]
         for receiver in receivers:
             created = httpx.post(
                 f"{stack.url('notify')}/v1/subscriptions",
@@ -103,15 +98,30 @@ def main() -> None:
             created.raise_for_status()
         # Subscriptions reach the consumer's next batch; wait until notify serves them.
         wait_until(
-            lambda: httpx.get(f"{stack.url('notify')}/v1/subscriptions").json()["count"] == args.subscriptions,
+            lambda: httpx.get(f"{stack.url('notify')}/v1/subscriptions").json()["count"] == subscriptions,
             "the subscriptions",
         )
-        burst = run(stack, receivers, args.events, args.batch, None)
-        print(json.dumps({"run": "burst", "events": args.events, "subscriptions": args.subscriptions, **burst}))
+        burst = run(stack, receivers, events, batch, None)
         for receiver in receivers:
             receiver.requests.clear()
-        paced = run(stack, receivers, args.paced_events, 1, args.rate)
-        print(json.dumps({"run": "paced", "events_per_s": args.rate, "subscriptions": args.subscriptions, **paced}))
+        paced = run(stack, receivers, paced_events, 1, rate)
+    return {
+        "burst": {"events": events, "subscriptions": subscriptions, **burst},
+        "paced": {"events_per_s": rate, "subscriptions": subscriptions, **paced},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--subscriptions", type=int, default=10)
+    parser.add_argument("--batch", type=int, default=100, help="events per ingest request")
+    parser.add_argument("--paced-events", type=int, default=300, help="then this many events at --rate")
+    parser.add_argument("--rate", type=float, default=20.0, help="events per second of the paced run")
+    args = parser.parse_args()
+    results = measure(args.events, args.subscriptions, args.batch, args.paced_events, args.rate)
+    for name, figures in results.items():
+        print(json.dumps({"run": name, **figures}))
 
 
 if __name__ == "__main__":

@@ -6,16 +6,15 @@ import json
 import platform
 import shutil
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.receiver import Receiver
 
 from treatywatch.cli.stack import Ports, Stack
 
@@ -94,45 +93,20 @@ def write_results(results: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
 
 
-class CountingReceiver:
-    """A webhook receiver on loopback that records when each event id first arrived (answers 204)."""
+def first_arrivals(receiver: Receiver) -> dict[str, float]:
+    """Event id -> when its first webhook arrived (time.monotonic, as the receiver stamps it)."""
+    seen: dict[str, float] = {}
+    for request in list(receiver.requests):
+        seen.setdefault(json.loads(request.body)["id"], request.at)
+    return seen
 
-    def __init__(self) -> None:
-        self.first_seen: dict[str, float] = {}
-        self.deliveries = 0
-        self.bodies_by_webhook_id: dict[str, set[bytes]] = {}
-        receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                now = time.time()
-                event_id = json.loads(body)["id"]
-                with receiver._lock:
-                    receiver.deliveries += 1
-                    receiver.first_seen.setdefault(event_id, now)
-                    receiver.bodies_by_webhook_id.setdefault(self.headers["webhook-id"], set()).add(body)
-                self.send_response(204)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-
-    def __enter__(self) -> CountingReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+def conflicting_webhook_ids(receiver: Receiver) -> int:
+    """How many webhook-ids arrived with two different bodies (must be none)."""
+    bodies: dict[str, set[bytes]] = {}
+    for request in list(receiver.requests):
+        bodies.setdefault(request.headers["webhook-id"], set()).add(request.body)
+    return sum(1 for b in bodies.values() if len(b) > 1)
 
 
 def subscribe(stack: Stack, url: str, event_types: Sequence[str] = ("*",)) -> str:

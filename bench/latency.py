@@ -9,8 +9,9 @@ import uuid
 from typing import Any
 
 import httpx
+from tests.receiver import webhook_receiver
 
-from bench.harness import API_KEY, CountingReceiver, running_platform, subscribe, summary_ms
+from bench.harness import API_KEY, first_arrivals, running_platform, subscribe, summary_ms
 from bench.ingest import PARTICIPANTS
 
 
@@ -26,7 +27,7 @@ async def drive(ingest: str, registry: str, rate: float, seconds: float) -> tupl
         cursor = (await http.get(f"{registry}/v1/events?after=0&limit=1")).json()["next"]
         while not (done.is_set() and len(seen) >= total):
             page = (await http.get(f"{registry}/v1/events", params={"after": cursor, "limit": 1000})).json()
-            now = time.time()
+            now = time.monotonic()
             for item in page["items"]:
                 seen.setdefault(item["id"], now)
             cursor = page["next"]
@@ -47,7 +48,7 @@ async def drive(ingest: str, registry: str, rate: float, seconds: float) -> tupl
         }
         response = await http.post(f"{ingest}/v1/events", json=event, headers={"Authorization": f"Bearer {API_KEY}"})
         response.raise_for_status()
-        accepted[event["id"]] = time.time()
+        accepted[event["id"]] = time.monotonic()
 
     async with httpx.AsyncClient(timeout=30) as http, httpx.AsyncClient(timeout=30) as watcher:
         watching = asyncio.create_task(watch(watcher))
@@ -64,14 +65,15 @@ async def drive(ingest: str, registry: str, rate: float, seconds: float) -> tupl
 
 def run(rate: float = 100, seconds: float = 60) -> dict[str, Any]:
     """p50/p99 of both paths at `rate` events a second."""
-    with running_platform("latency") as stack, CountingReceiver() as receiver:
+    with running_platform("latency") as stack, webhook_receiver() as receiver:
         subscribe(stack, receiver.url, ["treaty.action.recorded"])
         accepted, seen = asyncio.run(drive(stack.url("ingest"), stack.url("registry"), rate, seconds))
         deadline = time.monotonic() + 120
-        while len(receiver.first_seen) < len(accepted) and time.monotonic() < deadline:
+        while len(receiver.ids()) < len(accepted) and time.monotonic() < deadline:
             time.sleep(0.05)
+        arrived = first_arrivals(receiver)
     to_registry = [seen[i] - t for i, t in accepted.items() if i in seen]
-    to_webhook = [receiver.first_seen[i] - t for i, t in accepted.items() if i in receiver.first_seen]
+    to_webhook = [arrived[i] - t for i, t in accepted.items() if i in arrived]
     return {
         "rate_per_s": rate,
         "seconds": seconds,

@@ -12,11 +12,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
+from tests.receiver import webhook_receiver
 
 from bench.harness import (
     API_KEY,
     SHARED,
-    CountingReceiver,
+    conflicting_webhook_ids,
     metric_sum,
     peak_rss_mb,
     running_platform,
@@ -106,7 +107,7 @@ async def bare_mongo(url: str) -> float:
 def run() -> dict[str, Any]:
     """Pipeline seconds, baseline seconds, their ratio and each service's peak memory."""
     events = snapshot_events()
-    with running_platform("pipeline") as stack, CountingReceiver() as receiver:
+    with running_platform("pipeline") as stack, webhook_receiver() as receiver:
         subscribe(stack, receiver.url)
         applied_before = metric_sum(stack, "registry", "treatywatch_registry_events_applied_total")
         started = time.perf_counter()
@@ -124,12 +125,12 @@ def run() -> dict[str, Any]:
 
         wait_for(registry_done, "the registry to apply every event", timeout_s=1800, every_s=0.2)
         applied = time.perf_counter() - started
-        wait_for(lambda: len(receiver.first_seen) >= len(events), "every delivery", timeout_s=1800, every_s=0.2)
+        wait_for(lambda: len(receiver.ids()) >= len(events), "every delivery", timeout_s=1800, every_s=1)
         delivered = time.perf_counter() - started
         memory = {s: peak_rss_mb(stack.processes[s].pid) for s in SERVICES}
         assert stack.kafka_bootstrap and stack.mongo_url
         baseline = asyncio.run(bare_kafka(stack.kafka_bootstrap, events)) + asyncio.run(bare_mongo(stack.mongo_url))
-        conflicting = sum(1 for bodies in receiver.bodies_by_webhook_id.values() if len(bodies) > 1)
+        conflicting = conflicting_webhook_ids(receiver)
     return {
         "events": len(events),
         "cli_import_s": round(imported, 1),
@@ -137,7 +138,7 @@ def run() -> dict[str, Any]:
         "all_delivered_s": round(delivered, 1),
         "baseline_s": round(baseline, 1),
         "pipeline_vs_baseline": round(delivered / baseline, 2),
-        "deliveries_received": receiver.deliveries,
+        "deliveries_received": len(receiver.requests),
         "webhook_ids_with_two_bodies": conflicting,
         "peak_rss_mb": memory,
     }

@@ -11,7 +11,6 @@ import json
 import random
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 from pymongo import MongoClient
@@ -121,7 +120,8 @@ async def warm(base_url: str, treaties: list[str]) -> None:
             (await http.get(f"/v1/treaties/{treaty_id}/stats")).raise_for_status()
 
 
-def main() -> None:
+def run() -> dict[str, object]:
+    """Load the full snapshot, then 32 concurrent clients on stats and participants; latencies and rates."""
     events, treaties = snapshot()
     print(f"snapshot: {len(events)} events, {len(treaties)} treaties with actions", flush=True)
     with running_platform("queries", services=("registry",)) as stack:
@@ -138,11 +138,8 @@ def main() -> None:
             summary = summary_ms(latencies) | {"requests_per_s": round(len(latencies) / elapsed)}
             results[kind] = summary
             print(f"{kind:<13} {CLIENTS} clients: {json.dumps(summary)}", flush=True)
-    results["machine"] = machine()
-    out = Path(__file__).parent / "results" / "queries.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    print(json.dumps(run() | {"machine": machine()}, indent=2))

@@ -8,13 +8,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import ingest, latency, pipeline
+from bench import delivery, ingest, latency, pipeline, queries
 from bench.harness import RESULTS, machine, write_results
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "ingest": ingest.run,
     "latency": latency.run,
     "pipeline": pipeline.run,
+    "queries": queries.run,
+    "delivery": delivery.measure,
 }
 
 
