@@ -37,8 +37,9 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
     consumer = Consumer(settings, settings.group_id)
 
     async def start() -> None:
-        await keep_trying("mongodb", lambda: create_indexes(db))
+        # Abandoned transactions first: index builds would otherwise wait on their locks until they expire.
         await keep_trying("mongodb-sessions", lambda: kill_abandoned_sessions(client, db))
+        await keep_trying("mongodb", lambda: create_indexes(db))
         await keep_trying("kafka", lambda: ensure_topics(settings))
         await keep_trying("kafka-producer", publisher.start)
         await run_consumer_forever(consumer, Applier(client, db, publisher, settings.dead_letter_topic), "registry")
