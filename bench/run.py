@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,7 +40,11 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmarks {sorted(unknown)}; choose from {', '.join(BENCHMARKS)}")
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine()}
-    results["benchmarks"] = {}
+    # Running a subset updates those figures and keeps the others of the last run.
+    previous = (
+        json.loads(RESULTS.read_text())["benchmarks"] if RESULTS.exists() and len(names) < len(BENCHMARKS) else {}
+    )
+    results["benchmarks"] = dict(previous)
     for name in names:
         started = time.perf_counter()
         print(f"running {name} ...", flush=True)
