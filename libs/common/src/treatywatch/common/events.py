@@ -6,7 +6,7 @@ import re
 import secrets
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -21,22 +21,6 @@ from pydantic import (
 from treatywatch.common.participants import participant_code
 from treatywatch.common.rules import TreatyRules
 
-ACTIONS = (
-    "signature",
-    "ratification",
-    "acceptance",
-    "approval",
-    "accession",
-    "succession",
-    "definitive_signature",
-    "formal_confirmation",
-    "consent_to_be_bound",
-    "provisional_application",
-    "declaration",
-    "reservation",
-    "objection",
-    "withdrawal",
-)
 Action = Literal[
     "signature",
     "ratification",
@@ -53,6 +37,20 @@ Action = Literal[
     "objection",
     "withdrawal",
 ]
+ACTIONS: tuple[str, ...] = get_args(Action)
+# The acts that bind (consent to be bound): a participant is a party from the first of them.
+BINDING_ACTIONS: frozenset[str] = frozenset(
+    {
+        "ratification",
+        "acceptance",
+        "approval",
+        "accession",
+        "succession",
+        "definitive_signature",
+        "formal_confirmation",
+        "consent_to_be_bound",
+    }
+)
 EVENT_TYPES = (
     "treaty.registered",
     "treaty.action.recorded",

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from treatywatch.common.events import BINDING_ACTIONS
 from treatywatch.common.participants import Participant, resolve_participant
 
 __all__ = [
@@ -30,18 +31,6 @@ __all__ = [
     "untc_treaty_id",
 ]
 
-BINDING_ACTIONS = frozenset(
-    {
-        "ratification",
-        "acceptance",
-        "approval",
-        "accession",
-        "succession",
-        "definitive_signature",
-        "formal_confirmation",
-        "consent_to_be_bound",
-    }
-)
 
 # Fixed forever: changing it would change every imported event id.
 _EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:treatywatch:untc-status")

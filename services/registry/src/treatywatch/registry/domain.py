@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from treatywatch.common.events import ACTIONS as CONTRACT_ACTIONS
+from treatywatch.common.events import BINDING_ACTIONS
 from treatywatch.common.rules import Reporting, TreatyRules
 
 __all__ = [
@@ -41,38 +43,11 @@ __all__ = [
     "treaty_stats",
 ]
 
-BINDING_ACTIONS: frozenset[str] = frozenset(
-    {
-        "ratification",
-        "acceptance",
-        "approval",
-        "accession",
-        "succession",
-        "definitive_signature",
-        "formal_confirmation",
-        "consent_to_be_bound",
-    }
-)
-
 # The action vocabulary of the contract, in the order acts of the same day are read: a same-day
 # withdrawal and re-accession (a denunciation to re-join with a new reservation) must be read in
 # that order, and statements attach to the act they follow.
-ACTIONS: tuple[str, ...] = (
-    "signature",
-    "withdrawal",
-    "ratification",
-    "acceptance",
-    "approval",
-    "accession",
-    "succession",
-    "definitive_signature",
-    "formal_confirmation",
-    "consent_to_be_bound",
-    "provisional_application",
-    "declaration",
-    "reservation",
-    "objection",
-)
+_READ_FIRST = ("signature", "withdrawal")
+ACTIONS: tuple[str, ...] = (*_READ_FIRST, *(a for a in CONTRACT_ACTIONS if a not in _READ_FIRST))
 _ACTION_RANK = {action: rank for rank, action in enumerate(ACTIONS)}
 
 Status = Literal["party", "signatory", "withdrawn"]
