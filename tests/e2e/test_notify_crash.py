@@ -33,7 +33,7 @@ def platform(servers: Stack) -> Iterator[Stack]:
             "TREATYWATCH_GROUP_ID": f"notify-crash-{uuid.uuid4().hex[:8]}",
             "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]",
             "TREATYWATCH_DELIVERY_TIMEOUT_S": "1",
-            "TREATYWATCH_LEASE_MARGIN_S": "0.5",
+            "TREATYWATCH_WORKER_TTL_S": "2",
             "TREATYWATCH_DELIVERY_IDLE_POLL_S": "0.5",
         },
     )

@@ -39,7 +39,7 @@ def platform(servers: Stack) -> Iterator[Stack]:
             "TREATYWATCH_DELIVERY_TIMEOUT_S": "1.5",
             "TREATYWATCH_DISABLE_AFTER_S": "2.5",
             "TREATYWATCH_SUBSCRIPTION_CONCURRENCY": "2",
-            "TREATYWATCH_LEASE_MARGIN_S": "1",
+            "TREATYWATCH_WORKER_TTL_S": "3",
             "TREATYWATCH_DELIVERY_IDLE_POLL_S": "1",
             "TREATYWATCH_SUBSCRIPTION_REFRESH_S": "0.5",
             "TREATYWATCH_GAUGES_INTERVAL_S": "0.5",

@@ -79,7 +79,7 @@ def platform() -> Iterator[Stack]:
         env={
             # A delivery whose notify was killed mid-attempt is taken up again within seconds, not minutes.
             "TREATYWATCH_DELIVERY_TIMEOUT_S": "1",
-            "TREATYWATCH_LEASE_MARGIN_S": "0.5",
+            "TREATYWATCH_WORKER_TTL_S": "2",
             "TREATYWATCH_DELIVERY_IDLE_POLL_S": "0.5",
             "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.5, 1, 2, 4, 8, 16, 32]",
         },

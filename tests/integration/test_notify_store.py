@@ -1,4 +1,5 @@
-"""Notify's store against the real MongoDB the session starts: one delivery per pair, one winner per claim, indexes."""
+"""Notify's store against the real MongoDB the session starts: one delivery per pair, one winner per claim,
+leases that end with their worker, indexes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from treatywatch.notify import store
 from treatywatch.notify.domain import delivery_id
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-LEASE = NOW + timedelta(seconds=45)
+LATER = NOW + timedelta(seconds=45)
 
 
 @pytest.fixture
@@ -74,7 +75,8 @@ async def test_every_read_uses_an_index(db: AsyncDatabase[Document]) -> None:
         ("deliveries", {"subscription_id": "sub_1", "status": "failed"}, {"created_at": -1}),
         ("deliveries", {"status": "pending"}, {"created_at": 1}),
         ("deliveries", {"_id": {"$in": ["a", "b"]}}, None),
-        ("events", {"received_at": {"$gte": NOW, "$lt": LEASE}}, {"received_at": 1}),
+        ("deliveries", {"lease": "worker-1", "status": "pending"}, None),
+        ("events", {"received_at": {"$gte": NOW, "$lt": LATER}}, {"received_at": 1}),
     ]
     for collection, query, sort in queries:
         command: Document = {"find": collection, "filter": query, **({"sort": sort} if sort else {})}
@@ -85,7 +87,10 @@ async def test_every_read_uses_an_index(db: AsyncDatabase[Document]) -> None:
 async def test_add_deliveries_twice_for_the_same_pair_creates_one_delivery(db: AsyncDatabase[Document]) -> None:
     event = action()
     msg_id = await add(db, event)
-    assert await store.add_deliveries(db, [store.event_delivery(subscription(), event, NOW + timedelta(1))]) == 0
+    again = action()
+    fresh = [store.event_delivery(subscription(), e, NOW + timedelta(1)) for e in (event, again)]
+    assert await store.add_deliveries(db, fresh) == [fresh[1]]
+    await db.deliveries.delete_one({"_id": delivery_id("sub_1", again.id)})
 
     [delivery] = [d async for d in db.deliveries.find({})]
     assert delivery["_id"] == msg_id
@@ -109,8 +114,8 @@ async def test_due_deliveries_are_one_subscriptions_pending_ones_whose_time_has_
     due = await store.due_deliveries(db, "sub_1", NOW + timedelta(minutes=5), 10)
     assert [d["event_id"] for d in due] == [early.id, late.id]
     assert len(await store.due_deliveries(db, "sub_1", NOW + timedelta(minutes=5), 1)) == 1
-    assert await store.next_due_at(db, "sub_1", NOW, skip=()) == NOW + timedelta(minutes=5)
-    assert await store.next_due_at(db, "sub_1", NOW, skip={delivery_id("sub_1", late.id)}) is None
+    assert await store.next_due_at(db, "sub_1", NOW) == NOW + timedelta(minutes=5)
+    assert await store.next_due_at(db, "sub_1", NOW + timedelta(minutes=5)) is None
 
 
 async def test_only_one_of_two_concurrent_claims_wins(db: AsyncDatabase[Document]) -> None:
@@ -118,32 +123,68 @@ async def test_only_one_of_two_concurrent_claims_wins(db: AsyncDatabase[Document
     first_read = await store.due_deliveries(db, "sub_1", NOW, 10)
     second_read = await store.due_deliveries(db, "sub_1", NOW, 10)
     results = await asyncio.gather(
-        store.claim(db, first_read, [LEASE], "worker-a"),
-        store.claim(db, second_read, [LEASE], "worker-b"),
+        store.claim(db, first_read, "worker-a"),
+        store.claim(db, second_read, "worker-b"),
     )
     assert sorted(len(r) for r in results) == [0, 1]
-    # The claimed delivery is leased: not due again until the lease ends.
-    assert await store.due_deliveries(db, "sub_1", LEASE - timedelta(seconds=1), 10) == []
-    assert len(await store.due_deliveries(db, "sub_1", LEASE, 10)) == 1
+    [won] = [r for r in results if r]
+    assert (won[0]["lease"], won[0]["next_attempt_at"]) in {("worker-a", None), ("worker-b", None)}
+    # The claimed delivery is leased: never due while its worker lives, whatever the time.
+    assert await store.due_deliveries(db, "sub_1", NOW + timedelta(days=365), 10) == []
+    assert await store.next_due_at(db, "sub_1", NOW) is None
 
 
 async def test_a_claim_of_several_keeps_only_what_it_won(db: AsyncDatabase[Document]) -> None:
     for participant in ("NOR", "SWE", "FIN"):
         await add(db, action(participant))
     due = await store.due_deliveries(db, "sub_1", NOW, 10)
-    assert len(await store.claim(db, due[:1], [LEASE], "worker-a")) == 1
-    won = await store.claim(db, due, [LEASE] * 3, "worker-b")
+    assert len(await store.claim(db, due[:1], "worker-a")) == 1
+    won = await store.claim(db, due, "worker-b")
     assert [d["_id"] for d in won] == [d["_id"] for d in due[1:]]
+
+
+async def test_a_delivery_inserted_leased_is_held_by_its_worker_only(db: AsyncDatabase[Document]) -> None:
+    event = action()
+    [held] = await store.add_deliveries(db, [store.leased(store.event_delivery(subscription(), event, NOW), "w-1")])
+    assert (held["lease"], held["next_attempt_at"]) == ("w-1", None)
+    assert await store.due_deliveries(db, "sub_1", NOW + timedelta(days=1), 10) == []
+    assert await store.release(db, "w-2", NOW) == 0
+    assert await store.release(db, "w-1", LATER, ids=["msg_other"]) == 0
+    assert await store.release(db, "w-1", LATER, ids=[held["_id"]]) == 1
+    [due] = await store.due_deliveries(db, "sub_1", LATER, 10)
+    assert (due["_id"], due["lease"], due["next_attempt_at"]) == (held["_id"], None, LATER)
+
+
+async def test_a_dead_workers_leases_are_released_by_the_sweep(db: AsyncDatabase[Document]) -> None:
+    for participant in ("NOR", "SWE"):
+        await add(db, action(participant))
+    await store.heartbeat(db, "w-dead", NOW, ttl_s=30)
+    await store.heartbeat(db, "w-alive", NOW, ttl_s=30)
+    [one, two] = await store.due_deliveries(db, "sub_1", NOW, 10)
+    await store.claim(db, [one], "w-dead")
+    await store.claim(db, [two], "w-alive")
+    # Within its time to live a worker keeps what it holds.
+    assert await store.sweep_dead_workers(db, NOW + timedelta(seconds=29)) == 0
+    await store.heartbeat(db, "w-alive", NOW + timedelta(seconds=29), ttl_s=30)
+    swept_at = NOW + timedelta(seconds=31)
+    assert await store.sweep_dead_workers(db, swept_at) == 1
+    assert [w["_id"] async for w in db.workers.find({})] == ["w-alive"]
+    [due] = await store.due_deliveries(db, "sub_1", swept_at, 10)
+    assert (due["_id"], due["lease"], due["next_attempt_at"]) == (one["_id"], None, swept_at)
+    # A worker that stops hands back what it holds and leaves.
+    assert await store.retire(db, "w-alive", swept_at) == 1
+    assert await db.workers.count_documents({}) == 0
+    assert len(await store.due_deliveries(db, "sub_1", swept_at, 10)) == 2
 
 
 async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Document]) -> None:
     msg_id = await add(db, action())
-    assert len(await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), [LEASE], "lease-1")) == 1
+    assert len(await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "worker-1")) == 1
     failed = {"at": NOW, "status_code": 503, "latency_ms": 12.5}
     retry_at = NOW + timedelta(seconds=5)
-    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "lease-1", failed, "pending", retry_at)])
+    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "worker-1", failed, "pending", retry_at)])
     stale = {"at": NOW, "status_code": 204, "latency_ms": 1.0}
-    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "lease-1", stale, "succeeded", None)])
+    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "worker-1", stale, "succeeded", None)])
 
     stored = await db.deliveries.find_one({"_id": msg_id})
     assert stored is not None
@@ -156,14 +197,14 @@ async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Doc
 
 async def test_a_failed_delivery_is_requeued_with_a_fresh_cycle(db: AsyncDatabase[Document]) -> None:
     msg_id = await add(db, action())
-    await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), [LEASE], "l")
-    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "l", {"at": NOW}, "failed", None)])
-    assert await store.requeue_failed(db, [msg_id, "msg_missing"], LEASE) == 1
-    assert await store.requeue_failed(db, [msg_id], LEASE) == 0
+    await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "w")
+    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "w", {"at": NOW}, "failed", None)])
+    assert await store.requeue_failed(db, [msg_id, "msg_missing"], LATER) == 1
+    assert await store.requeue_failed(db, [msg_id], LATER) == 0
     stored = await db.deliveries.find_one({"_id": msg_id})
     assert stored is not None
     assert (stored["status"], stored["cycle_attempts"], stored["attempt_count"]) == ("pending", 0, 1)
-    assert public_next(stored) == LEASE
+    assert public_next(stored) == LATER
 
 
 def public_next(doc: Document) -> Any:

@@ -288,7 +288,7 @@ async def replay(
     batch: list[Document] = []
 
     async def flush() -> int:
-        created = await store.add_deliveries(db, batch)
+        created = len(await store.add_deliveries(db, batch))
         again = await store.requeue_failed(db, [d["_id"] for d in batch], now)
         batch.clear()
         return created + again
@@ -324,8 +324,8 @@ async def retry_delivery(request: Request, delivery_id: str, _: str = WRITE) -> 
     delivery = await _get_delivery(db, delivery_id)
     _enabled(await _get(db, delivery["subscription_id"]))
     now = datetime.now(UTC)
-    if delivery["status"] == "pending" and delivery.get("lease") and delivery["next_attempt_at"] > now:
-        raise Problem(409, "Attempt in flight", "an attempt of this delivery is under way; see its outcome first")
+    if delivery["status"] == "pending" and delivery.get("lease"):
+        raise Problem(409, "Attempt in flight", "this delivery is queued or being sent; see its outcome first")
     if not await store.retry_now(db, delivery, now):
         raise Problem(409, "Conflict", "the delivery changed meanwhile; read it and try again")
     _deliverer(request).wake([delivery["subscription_id"]])

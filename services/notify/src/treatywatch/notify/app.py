@@ -39,9 +39,11 @@ class NotifySettings(Settings):
     # A subscription whose every delivery failed for this long is disabled, with the reason recorded.
     disable_after_s: float = Field(default=5 * 86400.0, gt=0)
     subscription_concurrency: int = Field(default=4, ge=1)
-    delivery_prefetch: int = Field(default=32, ge=1)
+    # Deliveries a subscription's lane holds in memory, leased to this process; the rest wait in the database.
+    delivery_buffer: int = Field(default=1000, ge=1)
     delivery_max_connections: int = Field(default=256, ge=1)
-    lease_margin_s: float = Field(default=30.0, ge=0)
+    # A notify process's leases end this long after its last heartbeat (it beats three times per period).
+    worker_ttl_s: float = Field(default=30.0, gt=0)
     delivery_idle_poll_s: float = Field(default=5.0, gt=0)
     subscription_refresh_s: float = Field(default=2.0, gt=0)
     gauges_interval_s: float = Field(default=10.0, gt=0)
@@ -66,9 +68,9 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
     tuning = Tuning(
         timeout_s=settings.delivery_timeout_s,
         subscription_concurrency=settings.subscription_concurrency,
-        prefetch=max(settings.delivery_prefetch, settings.subscription_concurrency),
+        buffer=max(settings.delivery_buffer, settings.subscription_concurrency),
         max_connections=settings.delivery_max_connections,
-        lease_margin_s=settings.lease_margin_s,
+        worker_ttl_s=settings.worker_ttl_s,
         idle_poll_s=settings.delivery_idle_poll_s,
         refresh_s=settings.subscription_refresh_s,
         gauges_s=settings.gauges_interval_s,
@@ -78,8 +80,9 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
 
     async def consume() -> None:
         await keep_trying("mongodb", lambda: create_indexes(db))
+        await keep_trying("mongodb", deliverer.register)
         await keep_trying("kafka", lambda: ensure_topics(settings))
-        await run_consumer_forever(consumer, Matcher(db, deliverer.wake), "notify")
+        await run_consumer_forever(consumer, Matcher(db, deliverer), "notify")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
@@ -15,6 +14,7 @@ from treatywatch.common.events import Event, parse_event
 from treatywatch.common.logging import log
 from treatywatch.common.mongo import Document
 from treatywatch.notify import store
+from treatywatch.notify.delivery import Deliverer
 from treatywatch.notify.domain import matches
 
 EVENTS_SEEN = Counter("treatywatch_notify_events_consumed_total", "Events consumed by type", ["type"])
@@ -22,10 +22,10 @@ DELIVERIES_CREATED = Counter("treatywatch_notify_deliveries_created_total", "Del
 
 
 class Matcher:
-    """Turns fetched events into pending deliveries, then wakes the subscriptions' lanes."""
+    """Turns fetched events into pending deliveries and hands them to the delivery engine."""
 
-    def __init__(self, db: AsyncDatabase[Document], wake: Callable[[Iterable[str]], None]) -> None:
-        self._db, self._wake = db, wake
+    def __init__(self, db: AsyncDatabase[Document], deliverer: Deliverer) -> None:
+        self._db, self._deliverer = db, deliverer
 
     async def __call__(self, records: list[ConsumerRecord]) -> None:
         events: list[Event] = []
@@ -39,11 +39,11 @@ class Matcher:
         with tracing.span_for_events("match", events, kind=tracing.SpanKind.CONSUMER):
             await store.record_events(self._db, events, now)
             subscriptions = await store.enabled_subscriptions(self._db)
-            deliveries = [store.event_delivery(s, e, now) for e in events for s in subscriptions if matches(s, e)]
+            matched = [store.event_delivery(s, e, now) for e in events for s in subscriptions if matches(s, e)]
+            deliveries = self._deliverer.hold(matched)
             for event in events:
                 EVENTS_SEEN.labels(event.type).inc()
                 log.info("event_consumed", event_id=event.id, type=event.type, trace_id=event.trace_id)
             created = await store.add_deliveries(self._db, deliveries)
-        DELIVERIES_CREATED.inc(created)
-        if created:
-            self._wake({d["subscription_id"] for d in deliveries})
+        DELIVERIES_CREATED.inc(len(created))
+        await self._deliverer.take(created)

@@ -1,7 +1,10 @@
 """The delivery engine: one lane per enabled subscription, so a slow or dead endpoint only ever delays itself.
 
-A lane leases a few due deliveries at a time, sends at most `concurrency` of them at once (paced by the
-subscription's rate limit), and hands each outcome to one recorder that writes them in batches.
+Fresh deliveries go from the consumer straight into their lane's memory, already leased to this process
+in the same insert that made them durable; the database is read only for what memory had no room for,
+for retries that fall due and for the leases of a worker that died. A lane sends at most `concurrency`
+deliveries at once (paced by the subscription's rate limit) and hands each outcome to one recorder that
+writes them in batches. The process's leases last as long as its heartbeat.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import contextlib
 import random
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -44,13 +47,14 @@ IN_FLIGHT = Gauge("treatywatch_notify_attempts_in_flight", "Attempts being sent 
 
 @dataclass(frozen=True)
 class Tuning:
-    """How hard the engine works: timeouts, concurrency and how often it looks at the database."""
+    """How hard the engine works: timeouts, concurrency, memory and how often it looks at the database."""
 
     timeout_s: float = 15.0
     subscription_concurrency: int = 4
-    prefetch: int = 32
+    buffer: int = 1000
     max_connections: int = 256
-    lease_margin_s: float = 30.0
+    max_unrecorded: int = 128
+    worker_ttl_s: float = 30.0
     idle_poll_s: float = 5.0
     refresh_s: float = 2.0
     gauges_s: float = 10.0
@@ -61,17 +65,56 @@ def now_utc() -> datetime:
 
 
 class Deliverer:
-    """Keeps a lane per enabled subscription and records every attempt's outcome."""
+    """Keeps a lane per enabled subscription, this worker's heartbeat, and records every attempt's outcome."""
 
     def __init__(self, db: AsyncDatabase[Document], policy: Policy, tuning: Tuning, sender: Sender) -> None:
         self.db, self.policy, self.tuning, self.sender = db, policy, tuning, sender
+        self.worker_id = "notify-" + secrets.token_hex(8)
         self.connections = asyncio.Semaphore(tuning.max_connections)
+        # Attempts sent but not yet written: a crash sends these again, so there are never many.
+        self.unrecorded = asyncio.Semaphore(tuning.max_unrecorded)
         self._lanes: dict[str, Lane] = {}
         self._outcomes: asyncio.Queue[store.Outcome] = asyncio.Queue()
         self._refresh = asyncio.Event()
+        self._alive = False
+
+    async def register(self) -> None:
+        """Announce this worker; until then the consumer leaves fresh deliveries in the database."""
+        await store.heartbeat(self.db, self.worker_id, now_utc(), self.tuning.worker_ttl_s)
+        self._alive = True
+
+    def hold(self, deliveries: Sequence[Document]) -> list[Document]:
+        """The deliveries as they should be inserted: leased to this worker where their lane has room."""
+        room = {i: lane.room() for i, lane in self._lanes.items() if self._alive}
+        out = []
+        for delivery in deliveries:
+            subscription_id = delivery["subscription_id"]
+            if room.get(subscription_id, 0) > 0:
+                room[subscription_id] -= 1
+                delivery = store.leased(delivery, self.worker_id)
+            out.append(delivery)
+        return out
+
+    async def take(self, created: Sequence[Document]) -> None:
+        """Send the newly recorded deliveries: held ones from memory, the others once their lane reads them."""
+        orphans: list[str] = []
+        for delivery in created:
+            lane = self._lanes.get(delivery["subscription_id"])
+            if delivery["lease"] != self.worker_id:
+                self.wake([delivery["subscription_id"]])
+            elif lane is None:
+                orphans.append(delivery["_id"])
+            else:
+                lane.push(delivery)
+        if orphans:
+            # The lane stopped between the insert and now: let whoever serves the subscription have them.
+            try:
+                await store.release(self.db, self.worker_id, now_utc(), orphans)
+            except Exception:
+                log.exception("release_failed", count=len(orphans))
 
     def wake(self, subscription_ids: Iterable[str]) -> None:
-        """New deliveries are due for these subscriptions: look now rather than at the next poll."""
+        """Deliveries in the database are due for these subscriptions: look now rather than at the next poll."""
         for subscription_id in subscription_ids:
             lane = self._lanes.get(subscription_id)
             if lane is None:
@@ -88,13 +131,20 @@ class Deliverer:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._supervise())
             group.create_task(self._record_forever())
+            group.create_task(self._heartbeat_forever())
             group.create_task(self._gauges_forever())
 
     async def close(self) -> None:
-        """Stop every lane, write the outcomes still queued, close the connections."""
+        """Stop every lane, write the outcomes still queued, hand the leases back, close the connections."""
         for lane in self._lanes.values():
             lane.stop()
         await self._flush()
+        if self._alive:
+            try:
+                released = await store.retire(self.db, self.worker_id, now_utc())
+                log.info("worker_retired", worker_id=self.worker_id, released=released)
+            except Exception:
+                log.exception("worker_retire_failed", worker_id=self.worker_id)
         await self.sender.close()
 
     def record(self, outcome: store.Outcome) -> None:
@@ -127,11 +177,32 @@ class Deliverer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._refresh.wait(), timeout=self.tuning.refresh_s)
 
-    async def _record_forever(self) -> None:
+    async def _heartbeat_forever(self) -> None:
+        """Keep this worker's leases alive and release those of workers that died."""
         while True:
-            # Outcomes that arrive while a batch is being written form the next batch.
-            first = await self._outcomes.get()
-            await self._write([first, *self._drain(499)])
+            try:
+                now = now_utc()
+                await store.heartbeat(self.db, self.worker_id, now, self.tuning.worker_ttl_s)
+                self._alive = True
+                if released := await store.sweep_dead_workers(self.db, now):
+                    log.warning("dead_workers_swept", released=released)
+                    self.wake(self._lanes)
+            except Exception:
+                log.exception("heartbeat_failed", worker_id=self.worker_id)
+            await asyncio.sleep(self.tuning.worker_ttl_s / 3)
+
+    async def _record_forever(self) -> None:
+        batch: list[store.Outcome] = []
+        while True:
+            # Outcomes that arrive while a batch is being written form the next batch; a batch that could
+            # not be written is tried again (its deliveries stay leased to this worker until then).
+            if not batch:
+                batch.append(await self._outcomes.get())
+            batch += self._drain(500 - len(batch))
+            if await self._write(batch):
+                batch = []
+            else:
+                await asyncio.sleep(self.tuning.idle_poll_s / 5)
 
     async def _flush(self) -> None:
         while batch := self._drain(500):
@@ -140,18 +211,21 @@ class Deliverer:
     def _drain(self, limit: int) -> list[store.Outcome]:
         return [self._outcomes.get_nowait() for _ in range(min(self._outcomes.qsize(), limit))]
 
-    async def _write(self, batch: list[store.Outcome]) -> None:
+    async def _write(self, batch: list[store.Outcome]) -> bool:
+        """Record a batch of outcomes; False if the database did not take it."""
         try:
             await store.record_attempts(self.db, batch)
         except Exception:
-            # Unrecorded attempts are sent again when their lease ends: at least once, same id and body.
             log.exception("recording_attempts_failed", count=len(batch))
-            return
+            return False
+        for _ in batch:
+            self.unrecorded.release()
         for outcome in batch:
             if outcome.status != "pending":
                 DELIVERIES.labels(outcome.status).inc()
             elif outcome.next_attempt_at is not None and (lane := self._lanes.get(outcome.subscription_id)):
                 lane.due_at(outcome.next_attempt_at)
+        return True
 
     async def _gauges_forever(self) -> None:
         while True:
@@ -165,40 +239,61 @@ class Deliverer:
 
 
 class Lane:
-    """One subscription's deliveries: leased a few at a time, sent with bounded concurrency and pace."""
+    """One subscription's deliveries: held in memory up to a bound, sent with bounded concurrency and pace."""
 
     def __init__(self, engine: Deliverer, subscription: Document) -> None:
         self.engine = engine
         self.subscription = subscription
-        self._held: set[str] = set()
+        self._queue: asyncio.Queue[Document] = asyncio.Queue()
+        self._in_flight = 0
         self._slots = asyncio.Semaphore(engine.tuning.subscription_concurrency)
         self._wakeup = asyncio.Event()
         self._next_due: datetime | None = None
         self._next_slot = 0.0
         self._stopped = False
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._task = asyncio.create_task(self._run())
+        self._attempts: set[asyncio.Task[None]] = set()
+        self._tasks = [asyncio.create_task(self._dispatch_forever()), asyncio.create_task(self._read_forever())]
 
     @property
     def id(self) -> str:
         subscription_id: str = self.subscription["_id"]
         return subscription_id
 
+    def room(self) -> int:
+        """How many more deliveries this lane can hold in memory."""
+        return self.engine.tuning.buffer - self._queue.qsize() - self._in_flight
+
+    def push(self, delivery: Document) -> None:
+        """A delivery leased to this worker: send it in turn."""
+        self._queue.put_nowait(delivery)
+
     def due_at(self, when: datetime) -> None:
-        """Something of this subscription falls due at `when`: look then, or now if that has passed."""
+        """Something of this subscription in the database falls due at `when`: look then, or now if that has passed."""
         if self._next_due is None or when < self._next_due:
             self._next_due = when
             self._wakeup.set()
 
     def stop(self) -> None:
-        """Take nothing new; queued sends are dropped (their leases end), sends under way finish."""
+        """Take nothing new; held deliveries are dropped (the subscription is gone or disabled); sends finish."""
         self._stopped = True
-        self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
 
-    async def _run(self) -> None:
-        while not self._stopped:
+    async def _dispatch_forever(self) -> None:
+        while True:
+            delivery = await self._queue.get()
+            await self.engine.unrecorded.acquire()
+            await self._slots.acquire()
+            self._in_flight += 1
+            await self._pace()
+            task = asyncio.create_task(self._attempt(delivery))
+            self._attempts.add(task)
+            task.add_done_callback(self._attempts.discard)
+
+    async def _read_forever(self) -> None:
+        while True:
             try:
-                wait_s = await self._take_due()
+                wait_s = await self._read_due()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -221,58 +316,49 @@ class Lane:
             except TimeoutError:
                 return
 
-    async def _take_due(self) -> float:
-        """Lease what is due and start sending it; return how long to wait before looking again."""
+    async def _read_due(self) -> float:
+        """Lease what is due in the database while memory has room; return how long to wait before looking again."""
         tuning = self.engine.tuning
         self._next_due = None
-        room = tuning.prefetch - len(self._held)
-        if room <= 0:
+        room = self.room()
+        if room < tuning.buffer // 2:
+            # Memory is busy: the dispatcher asks again once half of it has been sent.
             return tuning.idle_poll_s
         now = now_utc()
-        due = [d for d in await store.due_deliveries(self.engine.db, self.id, now, room) if d["_id"] not in self._held]
-        if due:
-            token = secrets.token_hex(8)
-            claimed = await store.claim(self.engine.db, due, self._leases(now, len(due)), token)
-            for delivery in claimed:
-                self._held.add(delivery["_id"])
-                task = asyncio.create_task(self._attempt(delivery, token))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-            if len(due) == room:
-                return 0
-        later = await store.next_due_at(self.engine.db, self.id, now, self._held)
+        due = await store.due_deliveries(self.engine.db, self.id, now, room)
+        for delivery in await store.claim(self.engine.db, due, self.engine.worker_id):
+            self.push(delivery)
+        if len(due) == room:
+            return 0
+        later = await store.next_due_at(self.engine.db, self.id, now)
         wait = (later - now_utc()).total_seconds() if later else tuning.idle_poll_s
         return min(wait, tuning.idle_poll_s)
 
-    def _leases(self, now: datetime, count: int) -> list[datetime]:
-        """Each leased delivery's lease covers the sends queued before it, the rate limit's pace and a margin."""
-        tuning = self.engine.tuning
-        rate = self.subscription.get("rate_limit")
-        leases = []
-        for i in range(len(self._held), len(self._held) + count):
-            rounds = i // tuning.subscription_concurrency + 1
-            seconds = rounds * tuning.timeout_s + (i / rate if rate else 0) + tuning.lease_margin_s
-            leases.append(now + timedelta(seconds=seconds))
-        return leases
-
-    async def _attempt(self, delivery: Document, lease: str) -> None:
+    async def _attempt(self, delivery: Document) -> None:
+        queued = False
         try:
-            async with self._slots:
-                if self._stopped:
-                    return
-                await self._pace()
-                async with self.engine.connections:
-                    IN_FLIGHT.inc()
-                    try:
-                        await self._send_and_judge(delivery, lease)
-                    finally:
-                        IN_FLIGHT.dec()
+            if self._stopped:
+                return
+            async with self.engine.connections:
+                IN_FLIGHT.inc()
+                try:
+                    disable_reason = await self._send_and_judge(delivery)
+                finally:
+                    IN_FLIGHT.dec()
+            queued = True
+            if disable_reason and not self._stopped:
+                await self.engine.disable(self.id, disable_reason)
         except Exception:
             log.exception("attempt_failed", delivery_id=delivery["_id"])
         finally:
-            self._held.discard(delivery["_id"])
-            # Refill once half the leased deliveries are done, not after every one.
-            if len(self._held) == self.engine.tuning.prefetch // 2:
+            if not queued:
+                self.engine.unrecorded.release()
+                if not self._stopped:
+                    # Still leased to this worker: try again from memory after a pause.
+                    asyncio.get_running_loop().call_later(self.engine.tuning.idle_poll_s, self.push, delivery)
+            self._in_flight -= 1
+            self._slots.release()
+            if self.room() == self.engine.tuning.buffer // 2:
                 self.due_at(now_utc())
 
     async def _pace(self) -> None:
@@ -280,7 +366,8 @@ class Lane:
         self._next_slot = slot
         await asyncio.sleep(max(0.0, slot - time.monotonic()))
 
-    async def _send_and_judge(self, delivery: Document, lease: str) -> None:
+    async def _send_and_judge(self, delivery: Document) -> str | None:
+        """Send once, judge the reply and queue the outcome (last); return why to disable the subscription, if so."""
         subscription = self.subscription
         attempt: dict[str, Any] = {"at": now_utc()}
         code: int | None = None
@@ -307,10 +394,10 @@ class Lane:
         failing_since = subscription.get("failing_since")
         if not ok and failing_since is None:
             failing_since = subscription["failing_since"] = now
-            await store.mark_failing(self.engine.db, self.id, now)
+            await self._mark_failing(now)
         elif ok and failing_since is not None:
             subscription.pop("failing_since", None)
-            await store.mark_failing(self.engine.db, self.id, None)
+            await self._mark_failing(None)
             failing_since = None
         verdict = judge(
             code,
@@ -326,7 +413,6 @@ class Lane:
             status, retry_at = "failed", None
             attempt["error"] = attempt.get("error") or "the subscription was disabled"
         ATTEMPTS.labels("success" if ok else "failure").inc()
-        self.engine.record(store.Outcome(delivery["_id"], self.id, lease, attempt, status, retry_at))
         log.info(
             "delivery_attempt",
             delivery_id=delivery["_id"],
@@ -336,8 +422,15 @@ class Lane:
             code=code,
             error=attempt.get("error"),
         )
-        if verdict.disable_reason and not self._stopped:
-            await self.engine.disable(self.id, verdict.disable_reason)
+        self.engine.record(store.Outcome(delivery["_id"], self.id, self.engine.worker_id, attempt, status, retry_at))
+        return verdict.disable_reason
+
+    async def _mark_failing(self, since: datetime | None) -> None:
+        # Best effort: the attempt's outcome matters more, and the next failure or success notes it again.
+        try:
+            await store.mark_failing(self.engine.db, self.id, since)
+        except Exception:
+            log.exception("mark_failing_failed", subscription_id=self.id)
 
     async def _send(self, delivery: Document, subscription: Document) -> Reply:
         body = delivery["body"].encode()

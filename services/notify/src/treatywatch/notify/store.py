@@ -1,4 +1,8 @@
-"""Notify's MongoDB store: subscriptions, the events it consumed, and deliveries with every attempt.
+"""Notify's MongoDB store: subscriptions, the events it consumed, deliveries with every attempt, and workers.
+
+A pending delivery is either due at `next_attempt_at` or leased (`lease` names the notify process that
+holds it, `next_attempt_at` is null). A lease lasts as long as its worker's heartbeat: a worker whose
+heartbeat stopped is swept by any other (or by its own successor), and its leases are released.
 
 Every query names an indexed prefix; writes address documents by `_id` (SecantusDB's `find_one_and_*`
 scans the collection, so claims are conditional `update_one`s in one `bulk_write`).
@@ -8,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
@@ -27,6 +31,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("subscription_id", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
         IndexModel([("subscription_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("lease", ASCENDING), ("status", ASCENDING)]),
     ],
     "events": [IndexModel([("received_at", ASCENDING)])],
 }
@@ -80,27 +85,33 @@ def event_delivery(subscription: Document, event: Event, now: datetime) -> Docum
     return new_delivery(subscription["_id"], event.id, event.type, to_json(event).decode(), event.traceparent, now)
 
 
-async def add_deliveries(db: AsyncDatabase[Document], deliveries: Sequence[Document]) -> int:
-    """Record each delivery unless it exists (a redelivered event adds nothing); return how many were new."""
+def leased(delivery: Document, worker_id: str) -> Document:
+    """The delivery held by `worker_id` from the start: it goes to the worker's memory, not back to the database."""
+    return {**delivery, "lease": worker_id, "next_attempt_at": None}
+
+
+async def add_deliveries(db: AsyncDatabase[Document], deliveries: Sequence[Document]) -> list[Document]:
+    """Record each delivery unless it exists (a redelivered event adds nothing); return the new ones."""
     return await insert_new(db.deliveries, deliveries)
 
 
-async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Document]) -> int:
-    """Insert the documents whose `_id` is not there yet; return how many were new.
+async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Document]) -> list[Document]:
+    """Insert the documents whose `_id` is not there yet; return those that were new.
 
     An unordered insert that tolerates duplicate keys: about five times faster on SecantusDB than
     upserts with `$setOnInsert`, and the same outcome.
     """
     if not docs:
-        return 0
+        return []
     try:
-        result = await collection.insert_many(docs, ordered=False)
+        await collection.insert_many(docs, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
             raise
-        return int(exc.details.get("nInserted", 0))
-    return len(result.inserted_ids)
+        existing = {e["index"] for e in errors}
+        return [d for i, d in enumerate(docs) if i not in existing]
+    return list(docs)
 
 
 async def requeue_failed(db: AsyncDatabase[Document], ids: Sequence[str], now: datetime) -> int:
@@ -120,59 +131,87 @@ async def requeue_failed(db: AsyncDatabase[Document], ids: Sequence[str], now: d
 async def due_deliveries(
     db: AsyncDatabase[Document], subscription_id: str, now: datetime, limit: int
 ) -> list[Document]:
-    """A subscription's pending deliveries whose time has come, earliest first."""
+    """A subscription's pending deliveries whose time has come (none is leased), earliest first."""
     cursor = db.deliveries.find(
         {"subscription_id": subscription_id, "status": "pending", "next_attempt_at": {"$lte": now}}
     )
     return [d async for d in cursor.sort("next_attempt_at", 1).limit(limit)]
 
 
-async def next_due_at(
-    db: AsyncDatabase[Document], subscription_id: str, now: datetime, skip: Collection[str]
-) -> datetime | None:
-    """When the subscription's next pending delivery (other than `skip`) falls due, if it has one."""
+async def next_due_at(db: AsyncDatabase[Document], subscription_id: str, now: datetime) -> datetime | None:
+    """When the subscription's next pending delivery falls due, if it has one."""
     cursor = db.deliveries.find(
         {"subscription_id": subscription_id, "status": "pending", "next_attempt_at": {"$gt": now}},
         {"next_attempt_at": 1},
     )
-    async for doc in cursor.sort("next_attempt_at", 1).limit(len(skip) + 1):
-        if doc["_id"] not in skip:
-            at: datetime = doc["next_attempt_at"]
-            return at
+    async for doc in cursor.sort("next_attempt_at", 1).limit(1):
+        at: datetime = doc["next_attempt_at"]
+        return at
     return None
 
 
-async def claim(
-    db: AsyncDatabase[Document], deliveries: Sequence[Document], leases: Sequence[datetime], token: str
-) -> list[Document]:
-    """Lease due deliveries for one attempt each; a delivery another worker took meanwhile is left out."""
+async def claim(db: AsyncDatabase[Document], deliveries: Sequence[Document], worker_id: str) -> list[Document]:
+    """Lease due deliveries to `worker_id`; a delivery another worker took meanwhile is left out."""
     if not deliveries:
         return []
     ops = [
         UpdateOne(
             {"_id": d["_id"], "status": "pending", "next_attempt_at": d["next_attempt_at"]},
-            {"$set": {"next_attempt_at": lease, "lease": token}},
+            {"$set": {"next_attempt_at": None, "lease": worker_id}},
         )
-        for d, lease in zip(deliveries, leases, strict=True)
+        for d in deliveries
     ]
     result = await db.deliveries.bulk_write(ops, ordered=False)
     if result.modified_count == len(ops):
-        return list(deliveries)
+        return [leased(d, worker_id) for d in deliveries]
     ours = {
         d["_id"]
         async for d in db.deliveries.find({"_id": {"$in": [d["_id"] for d in deliveries]}}, {"lease": 1})
-        if d.get("lease") == token
+        if d.get("lease") == worker_id
     }
-    return [d for d in deliveries if d["_id"] in ours]
+    return [leased(d, worker_id) for d in deliveries if d["_id"] in ours]
+
+
+async def release(
+    db: AsyncDatabase[Document], worker_id: str, now: datetime, ids: Collection[str] | None = None
+) -> int:
+    """Make the worker's leased deliveries (or those of `ids`) due now for anyone; return how many."""
+    query: Document = {"lease": worker_id, "status": "pending"}
+    if ids is not None:
+        query["_id"] = {"$in": list(ids)}
+    result = await db.deliveries.update_many(query, {"$set": {"lease": None, "next_attempt_at": now}})
+    return result.modified_count
+
+
+async def heartbeat(db: AsyncDatabase[Document], worker_id: str, now: datetime, ttl_s: float) -> None:
+    """Register the worker, or keep it alive, for `ttl_s` more seconds."""
+    alive_until = now + timedelta(seconds=ttl_s)
+    await db.workers.update_one({"_id": worker_id}, {"$set": {"alive_until": alive_until}}, upsert=True)
+
+
+async def sweep_dead_workers(db: AsyncDatabase[Document], now: datetime) -> int:
+    """Release the leases of every worker whose heartbeat stopped, then forget it; return how many were released."""
+    released = 0
+    async for worker in db.workers.find({"alive_until": {"$lt": now}}):
+        released += await release(db, worker["_id"], now)
+        await db.workers.delete_one({"_id": worker["_id"], "alive_until": worker["alive_until"]})
+    return released
+
+
+async def retire(db: AsyncDatabase[Document], worker_id: str, now: datetime) -> int:
+    """A worker that stops hands its leases back and leaves; return how many it released."""
+    released = await release(db, worker_id, now)
+    await db.workers.delete_one({"_id": worker_id})
+    return released
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One finished attempt, to be recorded on its delivery if the lease is still ours."""
+    """One finished attempt, to be recorded on its delivery if the lease is still the worker's."""
 
     delivery_id: str
     subscription_id: str
-    lease: str
+    worker_id: str
     attempt: Document
     status: str
     next_attempt_at: datetime | None
@@ -182,7 +221,7 @@ async def record_attempts(db: AsyncDatabase[Document], outcomes: Sequence[Outcom
     """Append each attempt and set the delivery's status; an attempt whose lease was lost changes nothing."""
     ops = [
         UpdateOne(
-            {"_id": o.delivery_id, "lease": o.lease},
+            {"_id": o.delivery_id, "lease": o.worker_id},
             {
                 "$push": {"attempts": o.attempt},
                 "$inc": {"attempt_count": 1, "cycle_attempts": 1},
