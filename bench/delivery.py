@@ -1,12 +1,14 @@
 """Delivery throughput and delay: events through ingest to N local webhook receivers, on the embedded stack.
 
 Run from the repository root: `.venv/bin/python -m bench.delivery --events 1000 --subscriptions 10`.
-Reports deliveries per second and the p50/p99 delay from ingest's 202 to the receiver getting the webhook.
+Reports deliveries per second and the p50/p99 delay from ingest's 202 to the receiver getting the webhook,
+beside a baseline: bare httpx posting the same number of signed bodies to the same receivers.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import tempfile
@@ -21,6 +23,8 @@ from tests.receiver import Receiver, webhook_receiver
 from tests.waiting import wait_until
 
 from treatywatch.cli.stack import Ports, Stack
+from treatywatch.common.events import event_from_dict, to_json, with_defaults
+from treatywatch.notify.domain import new_secret, signatures
 
 KEY = "bench-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -77,6 +81,34 @@ def run(stack: Stack, receivers: list[Receiver], count: int, batch: int, rate: f
     }
 
 
+async def bare_httpx(receivers: list[Receiver], count: int, concurrency: int = 4) -> dict[str, float]:
+    """Deliveries per second when bare httpx posts `count` signed event bodies to each receiver,
+    `concurrency` at a time per receiver (notify's default per subscription)."""
+    secret = new_secret()
+    bodies = [to_json(with_defaults(event_from_dict(e), None)) for e in events(count)]
+
+    async def post_all(client: httpx.AsyncClient, receiver: Receiver, slots: asyncio.Semaphore) -> None:
+        async def post(body: bytes) -> None:
+            async with slots:
+                msg_id, timestamp = f"msg_{uuid.uuid4().hex}", int(time.time())
+                headers = {
+                    "content-type": "application/cloudevents+json",
+                    "webhook-id": msg_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": signatures([secret], msg_id, timestamp, body),
+                }
+                (await client.post(receiver.url, content=body, headers=headers)).raise_for_status()
+
+        await asyncio.gather(*(post(b) for b in bodies))
+
+    limits = httpx.Limits(max_connections=concurrency * len(receivers))
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(post_all(client, r, asyncio.Semaphore(concurrency)) for r in receivers))
+        seconds = time.perf_counter() - started
+    return {"deliveries": count * len(receivers), "deliveries_per_s": round(count * len(receivers) / seconds, 1)}
+
+
 def measure(
     events: int = 1000, subscriptions: int = 10, batch: int = 100, paced_events: int = 300, rate: float = 20.0
 ) -> dict[str, Any]:
@@ -105,9 +137,14 @@ def measure(
         for receiver in receivers:
             receiver.requests.clear()
         paced = run(stack, receivers, paced_events, 1, rate)
+        for receiver in receivers:
+            receiver.requests.clear()
+        baseline = asyncio.run(bare_httpx(receivers, events))
     return {
         "burst": {"events": events, "subscriptions": subscriptions, **burst},
         "paced": {"events_per_s": rate, "subscriptions": subscriptions, **paced},
+        "baseline_bare_httpx": baseline,
+        "burst_vs_baseline": round(burst["deliveries_per_s"] / baseline["deliveries_per_s"], 2),
     }
 
 

@@ -40,6 +40,9 @@ def platform(servers: Stack) -> Iterator[Stack]:
             "TREATYWATCH_DISABLE_AFTER_S": "2.5",
             "TREATYWATCH_SUBSCRIPTION_CONCURRENCY": "2",
             "TREATYWATCH_WORKER_TTL_S": "3",
+            # A small memory per subscription, so these tests also take the path through the database.
+            "TREATYWATCH_DELIVERY_BUFFER": "4",
+            "TREATYWATCH_DELIVERY_HOLD_WAIT_S": "0.5",
             "TREATYWATCH_DELIVERY_IDLE_POLL_S": "1",
             "TREATYWATCH_SUBSCRIPTION_REFRESH_S": "0.5",
             "TREATYWATCH_GAUGES_INTERVAL_S": "0.5",
@@ -110,6 +113,13 @@ def once_disabled(stack: Stack, subscription_id: str) -> dict[str, Any]:
     return {} if found["enabled"] else found
 
 
+def logged_events(stack: Stack) -> set[tuple[str, str | None]]:
+    """(event, subscription id) of every line notify has logged."""
+    lines = (stack.log_dir / "notify.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines if line.startswith("{")]
+    return {(e.get("event"), e.get("subscription_id")) for e in entries}
+
+
 def metrics_after_a_success(stack: Stack) -> str:
     text = httpx.get(f"{stack.url('notify')}/metrics").text
     return text if 'outcome="succeeded"' in text else ""
@@ -143,14 +153,20 @@ def test_a_slow_endpoint_does_not_delay_a_healthy_one(platform: Stack) -> None:
         webhook_receiver(always(Reply(204, delay_s=30))) as slow,
         webhook_receiver() as healthy,
     ):
-        subscribe(platform, slow.url, treaty)
+        slow_id, _ = subscribe(platform, slow.url, treaty)
         subscribe(platform, healthy.url, treaty)
         ids = publish(platform, treaty, 20)
         wait_until(lambda: len(healthy.ids()) == 20, "every event at the healthy endpoint", timeout_s=10)
+        # Its memory full, the stalled subscription is not waited for: the next events reach the healthy one.
+        more = publish(platform, treaty, 20)
+        wait_until(lambda: len(healthy.ids()) == 40, "the next events at the healthy endpoint", timeout_s=10)
         # The stalled endpoint holds at most its subscription's concurrency (2), never the healthy one's turn.
         assert slow.max_concurrent <= 2
         assert len(slow.requests) <= 4
-    assert {json.loads(r.body)["id"] for r in healthy.requests} == set(ids)
+        assert ("lane_congested", slow_id) in logged_events(platform)
+        # What did not fit in memory waits in the database, pending.
+        assert [d["status"] for d in deliveries(platform, slow_id)] == ["pending"] * 40
+    assert {json.loads(r.body)["id"] for r in healthy.requests} == set(ids + more)
 
 
 def test_429_with_retry_after_is_honoured(platform: Stack) -> None:

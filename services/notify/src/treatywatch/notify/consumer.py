@@ -40,7 +40,7 @@ class Matcher:
             await store.record_events(self._db, events, now)
             subscriptions = await store.enabled_subscriptions(self._db)
             matched = [store.event_delivery(s, e, now) for e in events for s in subscriptions if matches(s, e)]
-            deliveries = self._deliverer.hold(matched)
+            deliveries = await self._deliverer.hold(matched)
             for event in events:
                 EVENTS_SEEN.labels(event.type).inc()
                 log.info("event_consumed", event_id=event.id, type=event.type, trace_id=event.trace_id)

@@ -14,6 +14,7 @@ import contextlib
 import random
 import secrets
 import time
+from collections import Counter as Tally
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,6 +55,7 @@ class Tuning:
     buffer: int = 1000
     max_connections: int = 256
     max_unrecorded: int = 128
+    hold_wait_s: float = 5.0
     worker_ttl_s: float = 30.0
     idle_poll_s: float = 5.0
     refresh_s: float = 2.0
@@ -83,8 +85,18 @@ class Deliverer:
         await store.heartbeat(self.db, self.worker_id, now_utc(), self.tuning.worker_ttl_s)
         self._alive = True
 
-    def hold(self, deliveries: Sequence[Document]) -> list[Document]:
-        """The deliveries as they should be inserted: leased to this worker where their lane has room."""
+    async def hold(self, deliveries: Sequence[Document]) -> list[Document]:
+        """The deliveries as they should be inserted: leased to this worker where their lane has room.
+
+        A lane that is sending waits a little for room (the broker keeps the backlog meanwhile); one that
+        stays full is marked congested and its deliveries go to the database until it has drained.
+        """
+        wanted = Tally(d["subscription_id"] for d in deliveries)
+        deadline = time.monotonic() + self.tuning.hold_wait_s
+        for subscription_id, count in wanted.items():
+            lane = self._lanes.get(subscription_id)
+            if lane is not None and not lane.congested:
+                await lane.wait_for_room(min(count, self.tuning.buffer), deadline)
         room = {i: lane.room() for i, lane in self._lanes.items() if self._alive}
         out = []
         for delivery in deliveries:
@@ -246,6 +258,9 @@ class Lane:
         self.subscription = subscription
         self._queue: asyncio.Queue[Document] = asyncio.Queue()
         self._in_flight = 0
+        self._sent = asyncio.Event()
+        # Full for longer than the consumer waits: fresh deliveries go to the database until half is sent.
+        self.congested = False
         self._slots = asyncio.Semaphore(engine.tuning.subscription_concurrency)
         self._wakeup = asyncio.Event()
         self._next_due: datetime | None = None
@@ -262,6 +277,18 @@ class Lane:
     def room(self) -> int:
         """How many more deliveries this lane can hold in memory."""
         return self.engine.tuning.buffer - self._queue.qsize() - self._in_flight
+
+    async def wait_for_room(self, count: int, deadline: float) -> None:
+        """Wait until `count` deliveries fit in memory; past the deadline, mark the lane congested."""
+        while self.room() < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.congested = True
+                log.info("lane_congested", subscription_id=self.id, held=self.engine.tuning.buffer - self.room())
+                return
+            self._sent.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sent.wait(), timeout=remaining)
 
     def push(self, delivery: Document) -> None:
         """A delivery leased to this worker: send it in turn."""
@@ -358,7 +385,10 @@ class Lane:
                     asyncio.get_running_loop().call_later(self.engine.tuning.idle_poll_s, self.push, delivery)
             self._in_flight -= 1
             self._slots.release()
-            if self.room() == self.engine.tuning.buffer // 2:
+            self._sent.set()
+            half = self.engine.tuning.buffer // 2
+            self.congested = self.congested and self.room() < half
+            if self.room() == half:
                 self.due_at(now_utc())
 
     async def _pace(self) -> None:
