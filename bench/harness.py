@@ -7,6 +7,7 @@ import platform
 import shutil
 import statistics
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import metadata
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pycountry
 from tests.receiver import Receiver
 
 from treatywatch.cli.stack import Ports, Stack
@@ -23,6 +25,27 @@ SHARED = ROOT.parent / "shared"
 WORK = ROOT / "test-output" / "bench"
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 API_KEY = "bench-key"
+# Live traffic touches many participations, a few actions each: every current country on 40 treaties.
+PARTICIPANTS = tuple(sorted(c.alpha_3 for c in pycountry.countries))
+TREATIES = 40
+
+
+def action_events(count: int, source: str) -> list[dict[str, Any]]:
+    """Distinct, valid action events spread over treaties and participants."""
+    return [
+        {
+            "id": f"bench-{uuid.uuid4()}",
+            "type": "treaty.action.recorded",
+            "source": source,
+            "data": {
+                "treaty_id": f"XXVI-{i % TREATIES + 1}",
+                "participant": PARTICIPANTS[i // TREATIES % len(PARTICIPANTS)],
+                "action": "signature",
+                "date": f"{1990 + i % 30}-0{1 + i % 9}-1{i % 9}",
+            },
+        }
+        for i in range(count)
+    ]
 
 
 @contextmanager

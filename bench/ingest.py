@@ -14,28 +14,10 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from bench.harness import API_KEY, running_platform
+from bench.harness import API_KEY, action_events, running_platform
 from treatywatch.common.events import event_from_dict, partition_key, to_json, with_defaults
 
-PARTICIPANTS = ("NOR", "CHL", "PER", "FJI", "MLI", "AFG", "BOL", "CAN", "FIN", "KEN", "NPL", "URY")
-
-
-def events(count: int) -> list[dict[str, Any]]:
-    """Distinct, valid action events spread over treaties and participants."""
-    return [
-        {
-            "id": f"bench-{uuid.uuid4()}",
-            "type": "treaty.action.recorded",
-            "source": "/bench/ingest",
-            "data": {
-                "treaty_id": f"XXVI-{i % 7 + 1}",
-                "participant": PARTICIPANTS[i % len(PARTICIPANTS)],
-                "action": "signature",
-                "date": f"{1990 + i % 30}-0{1 + i % 9}-1{i % 9}",
-            },
-        }
-        for i in range(count)
-    ]
+SOURCE = "/bench/ingest"
 
 
 async def post_batches(url: str, payload: list[dict[str, Any]], batch: int, clients: int) -> float:
@@ -108,10 +90,11 @@ def run(batch_events: int = 40_000, single_seconds: int = 15) -> dict[str, Any]:
     with running_platform("ingest", services=("ingest",)) as stack:
         url = stack.url("ingest")
         assert stack.kafka_bootstrap is not None
-        asyncio.run(post_batches(url, events(2_000), 500, 2))  # warm-up: connections, JIT caches
-        batch_rate = asyncio.run(post_batches(url, events(batch_events), 500, 4))
+        asyncio.run(post_batches(url, action_events(2_000, SOURCE), 500, 2))  # warm-up: connections, JIT caches
+        batch_rate = asyncio.run(post_batches(url, action_events(batch_events, SOURCE), 500, 4))
         single_rate = post_singles(url, clients=32, seconds=single_seconds)
-        baseline = asyncio.run(bare_producer(stack.kafka_bootstrap, "bench-baseline", events(batch_events)))
+        same_payloads = action_events(batch_events, SOURCE)
+        baseline = asyncio.run(bare_producer(stack.kafka_bootstrap, "bench-baseline", same_payloads))
     return {
         "batch_events_per_s": round(batch_rate),
         "single_requests_per_s": round(single_rate),

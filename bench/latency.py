@@ -5,34 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from datetime import datetime
 from typing import Any
 
 import httpx
 from tests.receiver import webhook_receiver
 
-from bench.harness import API_KEY, first_arrivals, running_platform, subscribe, summary_ms
-from bench.ingest import PARTICIPANTS
+from bench.harness import API_KEY, action_events, first_arrivals, running_platform, subscribe, summary_ms
 
 
 async def drive(ingest: str, rate: float, seconds: float) -> dict[str, float]:
     """Post `rate` events a second for `seconds`; return each event's 202 time (wall clock)."""
     accepted: dict[str, float] = {}
-    total = int(rate * seconds)
+    payload = action_events(int(rate * seconds), "/bench/latency")
 
-    async def post(http: httpx.AsyncClient, i: int) -> None:
-        event: dict[str, Any] = {
-            "id": f"lat-{uuid.uuid4()}",
-            "type": "treaty.action.recorded",
-            "source": "/bench/latency",
-            "data": {
-                "treaty_id": "XXVI-5",
-                "participant": PARTICIPANTS[i % len(PARTICIPANTS)],
-                "action": "declaration",
-                "date": "2010-01-01",
-            },
-        }
+    async def post(http: httpx.AsyncClient, event: dict[str, Any]) -> None:
         response = await http.post(f"{ingest}/v1/events", json=event, headers={"Authorization": f"Bearer {API_KEY}"})
         response.raise_for_status()
         accepted[event["id"]] = time.time()
@@ -40,9 +27,9 @@ async def drive(ingest: str, rate: float, seconds: float) -> dict[str, float]:
     async with httpx.AsyncClient(timeout=30) as http:
         started = time.perf_counter()
         posts = []
-        for i in range(total):
+        for i, event in enumerate(payload):
             await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
-            posts.append(asyncio.create_task(post(http, i)))
+            posts.append(asyncio.create_task(post(http, event)))
         await asyncio.gather(*posts)
     return accepted
 
