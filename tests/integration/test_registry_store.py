@@ -14,11 +14,12 @@ from aiokafka.structs import ConsumerRecord
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from treatywatch.cli.stack import Stack
 from treatywatch.common.events import Event, event_from_dict, to_json
 from treatywatch.common.kafka import Publisher, ensure_topics
-from treatywatch.common.mongo import Document
+from treatywatch.common.mongo import Document, is_duplicate_key
 from treatywatch.common.settings import Settings
 from treatywatch.registry import store
 from treatywatch.registry.consumer import Applier
@@ -194,6 +195,23 @@ async def test_a_partly_seen_batch_applies_only_the_new_events(
     assert [d["seq"] async for d in db.events.find({}).sort("seq", 1)] == list(range(1, len(events) + 1))
 
 
+async def test_a_batch_taken_as_new_fails_on_a_seen_event_and_leaves_nothing_behind(
+    client: AsyncMongoClient[Document], db: AsyncDatabase[Document]
+) -> None:
+    events = batch()
+    await apply(client, db, events[:2])
+    before = await snapshot(db)
+
+    async def as_new(session: AsyncClientSession) -> list[Event]:
+        return await store.apply_events(db, session, events, look_first=False)
+
+    async with client.start_session() as session:
+        with pytest.raises((DuplicateKeyError, BulkWriteError)) as failed:
+            await session.with_transaction(as_new)
+    assert is_duplicate_key(failed.value)
+    assert await snapshot(db) == before
+
+
 async def test_an_action_given_by_un_name_is_stored_under_the_iso_code_with_the_name_kept(
     client: AsyncMongoClient[Document], db: AsyncDatabase[Document]
 ) -> None:
@@ -323,6 +341,20 @@ async def test_the_applier_dead_letters_what_fails_the_contract_and_applies_the_
     await applier(records)
     assert await db.events.count_documents({}) == 1
     assert await db.dead_letters.count_documents({}) == 2
+
+
+async def test_the_applier_applies_a_partly_seen_redelivered_batch_once(
+    client: AsyncMongoClient[Document], db: AsyncDatabase[Document], kafka_settings: Settings
+) -> None:
+    events = batch()
+    applier = Applier(client, db, None, kafka_settings.dead_letter_topic)
+    await applier([record(kafka_settings, i, to_json(e)) for i, e in enumerate(events[:2])])
+    await applier([record(kafka_settings, i, to_json(e)) for i, e in enumerate(events)])
+    stored = [d async for d in db.events.find({}).sort("seq", 1)]
+    assert [d["_id"] for d in stored] == [e.id for e in events]
+    assert [d["seq"] for d in stored] == list(range(1, len(events) + 1))
+    norway = await db.participations.find_one({"_id": "XXVI-5|NOR"})
+    assert norway is not None and len(norway["actions"]) == 2
 
 
 class Crash(Exception):

@@ -21,10 +21,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from treatywatch.common.events import Event, to_json
-from treatywatch.common.mongo import Document
+from treatywatch.common.mongo import Document, is_duplicate_key
 from treatywatch.notify.domain import delivery_id
 
-DUPLICATE_KEY = 11000
 INDEXES: dict[str, list[IndexModel]] = {
     "subscriptions": [IndexModel([("enabled", ASCENDING)])],
     "deliveries": [
@@ -106,10 +105,9 @@ async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Docum
     try:
         await collection.insert_many(docs, ordered=False)
     except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+        if not is_duplicate_key(exc):
             raise
-        existing = {e["index"] for e in errors}
+        existing = {e["index"] for e in exc.details["writeErrors"]}
         return [d for i, d in enumerate(docs) if i not in existing]
     return list(docs)
 

@@ -11,12 +11,13 @@ from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from treatywatch.common import tracing
 from treatywatch.common.events import Event, parse_event
 from treatywatch.common.kafka import Message, Publisher
 from treatywatch.common.logging import log
-from treatywatch.common.mongo import Document
+from treatywatch.common.mongo import Document, is_duplicate_key
 from treatywatch.registry.store import apply_events, record_dead_letter, record_session
 
 EVENTS_APPLIED = Counter("treatywatch_registry_events_applied_total", "Events applied by type", ["type"])
@@ -55,7 +56,10 @@ class Applier:
         APPLY_SECONDS.observe(time.perf_counter() - started)
 
     async def _apply(self, events: list[Event]) -> None:
-        async def transaction(session: AsyncClientSession) -> list[Event]:
+        async def as_new(session: AsyncClientSession) -> list[Event]:
+            return await apply_events(self._db, session, events, look_first=False)
+
+        async def skipping_applied(session: AsyncClientSession) -> list[Event]:
             return await apply_events(self._db, session, events)
 
         if self._session is None:
@@ -63,7 +67,14 @@ class Applier:
             self._session = self._client.start_session()
             await record_session(self._db, self._session)
         with tracing.span_for_events("apply", events, kind=tracing.SpanKind.CONSUMER):
-            applied = await self._session.with_transaction(transaction)
+            try:
+                applied = await self._session.with_transaction(as_new)
+            except (DuplicateKeyError, BulkWriteError) as exc:
+                # Some events were applied before (a redelivery after a crash): the aborted transaction
+                # changed nothing; apply the batch again, skipping them.
+                if not is_duplicate_key(exc):
+                    raise
+                applied = await self._session.with_transaction(skipping_applied)
         EVENTS_DUPLICATE.inc(len(events) - len(applied))
         for event in applied:
             EVENTS_APPLIED.labels(event.type).inc()
