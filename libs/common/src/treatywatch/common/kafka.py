@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -165,6 +166,15 @@ class Publisher:
 BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[None]]
 
 
+def idle_pause_s(backoff_s: float, quiet_s: float) -> float:
+    """How long an idle consumer pauses before its next fetch, after `quiet_s` seconds without records.
+
+    `backoff_s` while traffic is recent, so a steady trickle waits at most that; then it doubles with each
+    further quiet second, up to 8x, so a quiet consumer costs almost nothing.
+    """
+    return backoff_s * (1 << min(3, int(quiet_s)))
+
+
 class Consumer:
     """A consumer group member: fetch a batch, apply it, then commit; never commit unapplied work."""
 
@@ -198,25 +208,26 @@ class Consumer:
         consumer = self._require()
         backoff_s = self._settings.kafka_idle_backoff_ms / 1000
         wait_ms = 1 if backoff_s else 200
-        idle_s = backoff_s
+        last_records_at = time.monotonic()
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=wait_ms, max_records=self._max_records)
             records = [r for part in batches.values() for r in part]
             if not records:
                 if backoff_s:
-                    # Paused partitions are not fetched; the pause doubles while nothing comes (up to 8x),
-                    # so a quiet consumer costs almost nothing and a busy one waits at most `backoff_s`.
-                    partitions = consumer.assignment()
-                    consumer.pause(*partitions)
-                    await asyncio.sleep(idle_s)
-                    consumer.resume(*partitions)
-                    idle_s = min(idle_s * 2, backoff_s * 8)
+                    await self._pause(consumer, idle_pause_s(backoff_s, time.monotonic() - last_records_at))
                 continue
-            idle_s = backoff_s
+            last_records_at = time.monotonic()
             await handler(records)
             offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
             await consumer.commit(offsets)
             self._observe(consumer, records, offsets)
+
+    async def _pause(self, consumer: AIOKafkaConsumer, seconds: float) -> None:
+        # Paused partitions are not fetched.
+        partitions = consumer.assignment()
+        consumer.pause(*partitions)
+        await asyncio.sleep(seconds)
+        consumer.resume(*partitions)
 
     def _observe(self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord], offsets: dict[Any, int]) -> None:
         for record in records:
