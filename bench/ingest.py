@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 
 from bench.harness import API_KEY, action_events, running_platform
 from treatywatch.common.events import event_from_dict, partition_key, to_json, with_defaults
+from treatywatch.common.settings import Settings
 
 SOURCE = "/bench/ingest"
 
@@ -73,7 +74,11 @@ async def bare_producer(bootstrap: str, topic: str, payload: list[dict[str, Any]
     """The baseline: the same events, serialised as ingest does, sent with aiokafka alone (acks=all)."""
     messages = [with_defaults(event_from_dict(e), None) for e in payload]
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, compression_type="gzip", linger_ms=2
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        compression_type=Settings().kafka_compression,
+        linger_ms=2,
     )
     await producer.start()
     try:

@@ -35,6 +35,7 @@ from treatywatch.common.events import (
     to_json,
     with_defaults,
 )
+from treatywatch.common.settings import Settings
 from treatywatch.ingest.catalog import is_catalogued
 from treatywatch.ingest.untc import parse_status_file, read_index, untc_treaty_id
 
@@ -65,7 +66,11 @@ async def bare_kafka(bootstrap: str, events: list[Event]) -> float:
     topic = f"baseline-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, compression_type="gzip", linger_ms=2
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        compression_type=Settings().kafka_compression,
+        linger_ms=2,
     )
     await producer.start()
     try:

@@ -91,7 +91,7 @@ class Publisher:
             bootstrap_servers=self._settings.kafka_bootstrap,
             acks="all",
             enable_idempotence=self._settings.kafka_idempotence,
-            compression_type="gzip",
+            compression_type=self._settings.kafka_compression,
             linger_ms=2,
             max_batch_size=256 * 1024,
             max_request_size=16 * 1024 * 1024,

