@@ -146,17 +146,22 @@ class Deliverer:
             group.create_task(self._heartbeat_forever())
             group.create_task(self._gauges_forever())
 
-    async def close(self) -> None:
-        """Stop every lane, write the outcomes still queued, hand the leases back, close the connections."""
+    async def close(self, timeout_s: float = 10.0) -> None:
+        """Stop every lane, write the outcomes still queued, hand the leases back, close the connections.
+
+        With the database gone this gives up after `timeout_s`: the unwritten attempts are sent again once
+        this worker's heartbeat has expired, so a stop never hangs on it.
+        """
         for lane in self._lanes.values():
             lane.stop()
-        await self._flush()
-        if self._alive:
-            try:
-                released = await store.retire(self.db, self.worker_id, now_utc())
-                log.info("worker_retired", worker_id=self.worker_id, released=released)
-            except Exception:
-                log.exception("worker_retire_failed", worker_id=self.worker_id)
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._flush()
+                if self._alive:
+                    released = await store.retire(self.db, self.worker_id, now_utc())
+                    log.info("worker_retired", worker_id=self.worker_id, released=released)
+        except Exception:
+            log.exception("worker_retire_failed", worker_id=self.worker_id)
         await self.sender.close()
 
     def record(self, outcome: store.Outcome) -> None:
