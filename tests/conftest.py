@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,3 +32,34 @@ def servers() -> Iterator[Stack]:
     finally:
         stack.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def services_on(
+    servers: Stack, name: str, services: Sequence[str], api_key: str, env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
+    """`services` on the session's servers with a topic and database of their own (`env` wins), stopped at the end."""
+    # No consumer group: each service's default differs. One database for all `services`, though: the registry
+    # and notify both keep an `events` collection, so a module running both must set TREATYWATCH_MONGO_DB in `env`
+    # ("" leaves each service its default database).
+    suffix = uuid.uuid4().hex[:8]
+    stack = Stack(
+        data_dir=OUTPUT / name,
+        ports=Ports.free(),
+        api_key=api_key,
+        kafka_bootstrap=servers.kafka_bootstrap,
+        mongo_url=servers.mongo_url,
+        embedded_kafka=servers.embedded_kafka,
+        env={
+            "TREATYWATCH_TOPIC": f"{name}-{suffix}",
+            "TREATYWATCH_MONGO_DB": f"{re.sub(r'[^0-9A-Za-z_]', '_', name)}_{suffix}",
+            **(env or {}),
+        },
+    )
+    try:
+        for service in services:
+            stack.start_service(service)
+        stack.wait_ready(tuple(services))
+        yield stack
+    finally:
+        stack.stop()

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import OUTPUT, SHARED
+from tests.conftest import OUTPUT, SHARED, services_on
 from tests.waiting import wait_until
-from treatywatch.cli.stack import Ports, Stack
+from treatywatch.cli.stack import Stack
 from treatywatch.ingest.catalog import catalog_events
 
 KEY = "dashboard-" + uuid.uuid4().hex
@@ -42,22 +42,7 @@ expect.set_options(timeout=20_000)
 
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
-    stack = Stack(
-        data_dir=OUTPUT / "e2e-dashboard",
-        ports=Ports.free(),
-        api_key=KEY,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        mongo_url=servers.mongo_url,
-        embedded_kafka=servers.embedded_kafka,
-        env={
-            "TREATYWATCH_TOPIC": f"dashboard-{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_MONGO_DB": f"dashboard_{uuid.uuid4().hex[:8]}",
-        },
-    )
-    try:
-        for service in ("ingest", "registry"):
-            stack.start_service(service)
-        stack.wait_ready(("ingest", "registry"))
+    with services_on(servers, "e2e-dashboard", ("ingest", "registry"), KEY) as stack:
         status_file = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
         imported = post(stack, "/v1/imports/untc?treaty_id=XXVI-5", status_file, "text/csv")
         post(stack, "/v1/resolutions", SHARED / "seed" / "A-RES-64-56.txt", "text/plain")
@@ -66,8 +51,6 @@ def platform(servers: Stack) -> Iterator[Stack]:
         wait_until(lambda: applied(stack) == expected, f"{expected} events applied", timeout_s=60)
         assert seed_verified(stack)
         yield stack
-    finally:
-        stack.stop()
 
 
 def post(stack: Stack, path: str, file: Path, media: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import OUTPUT, SHARED
+from tests.conftest import OUTPUT, SHARED, services_on
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Ports, Stack, free_port
 from treatywatch.common.settings import hash_key
@@ -24,27 +24,9 @@ MINE_BAN = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
     keys = [{"name": "notify-only", "sha256": hash_key(SUBSCRIPTIONS_ONLY), "scopes": ["subscriptions:write"]}]
-    stack = Stack(
-        data_dir=OUTPUT / "ingest-api",
-        ports=Ports.free(),
-        api_key=KEY,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        mongo_url=servers.mongo_url,
-        embedded_kafka=servers.embedded_kafka,
-        env={
-            "TREATYWATCH_TOPIC": f"ingest-{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_MONGO_DB": f"ingest_{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_API_KEYS": json.dumps(keys),
-            "TREATYWATCH_MAX_BODY_BYTES": "200000",
-        },
-    )
-    try:
-        for service in ("ingest", "registry"):
-            stack.start_service(service)
-        stack.wait_ready(("ingest", "registry"))
+    env = {"TREATYWATCH_API_KEYS": json.dumps(keys), "TREATYWATCH_MAX_BODY_BYTES": "200000"}
+    with services_on(servers, "ingest-api", ("ingest", "registry"), KEY, env) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def post(

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import OUTPUT
+from tests.conftest import services_on
 from tests.receiver import Reply, per_message, valid_signatures, webhook_receiver
 from tests.waiting import wait_until
-from treatywatch.cli.stack import Ports, Stack
+from treatywatch.cli.stack import Stack
 
 KEY = "crash-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -20,30 +20,15 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
-    stack = Stack(
-        data_dir=OUTPUT / "e2e-notify-crash",
-        ports=Ports.free(),
-        api_key=KEY,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        mongo_url=servers.mongo_url,
-        embedded_kafka=servers.embedded_kafka,
-        env={
-            "TREATYWATCH_TOPIC": f"notify-crash-{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_MONGO_DB": f"notify_crash_{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_GROUP_ID": f"notify-crash-{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]",
-            "TREATYWATCH_DELIVERY_TIMEOUT_S": "1",
-            "TREATYWATCH_WORKER_TTL_S": "2",
-            "TREATYWATCH_DELIVERY_IDLE_POLL_S": "0.5",
-        },
-    )
-    try:
-        for service in ("ingest", "notify"):
-            stack.start_service(service)
-        stack.wait_ready(("ingest", "notify"))
+    env = {
+        "TREATYWATCH_GROUP_ID": f"notify-crash-{uuid.uuid4().hex[:8]}",
+        "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4]",
+        "TREATYWATCH_DELIVERY_TIMEOUT_S": "1",
+        "TREATYWATCH_WORKER_TTL_S": "2",
+        "TREATYWATCH_DELIVERY_IDLE_POLL_S": "0.5",
+    }
+    with services_on(servers, "e2e-notify-crash", ("ingest", "notify"), KEY, env) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def test_a_notify_killed_mid_retry_delivers_everything_exactly_once_in_effect(platform: Stack) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import OUTPUT
+from tests.conftest import services_on
 from tests.receiver import Reply, always, first_then, valid_signatures, webhook_receiver
 from tests.waiting import wait_until
-from treatywatch.cli.stack import Ports, Stack, free_port
+from treatywatch.cli.stack import Stack, free_port
 
 KEY = "notify-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -23,38 +23,23 @@ SCHEDULE = [0, 0.3, 0.3, 0.3, 0.3, 0.3]
 
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
-    stack = Stack(
-        data_dir=OUTPUT / "e2e-notify-delivery",
-        ports=Ports.free(),
-        api_key=KEY,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        mongo_url=servers.mongo_url,
-        embedded_kafka=servers.embedded_kafka,
-        env={
-            "TREATYWATCH_TOPIC": f"notify-delivery-{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_MONGO_DB": f"notify_delivery_{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_GROUP_ID": f"notify-delivery-{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_RETRY_SCHEDULE_S": json.dumps(SCHEDULE),
-            "TREATYWATCH_RETRY_JITTER": "0.1",
-            "TREATYWATCH_DELIVERY_TIMEOUT_S": "1.5",
-            "TREATYWATCH_DISABLE_AFTER_S": "2.5",
-            "TREATYWATCH_SUBSCRIPTION_CONCURRENCY": "2",
-            "TREATYWATCH_WORKER_TTL_S": "3",
-            # A small memory per subscription, so these tests also take the path through the database.
-            "TREATYWATCH_DELIVERY_BUFFER": "4",
-            "TREATYWATCH_DELIVERY_HOLD_WAIT_S": "0.5",
-            "TREATYWATCH_DELIVERY_IDLE_POLL_S": "1",
-            "TREATYWATCH_SUBSCRIPTION_REFRESH_S": "0.5",
-            "TREATYWATCH_GAUGES_INTERVAL_S": "0.5",
-        },
-    )
-    try:
-        for service in ("ingest", "notify"):
-            stack.start_service(service)
-        stack.wait_ready(("ingest", "notify"))
+    env = {
+        "TREATYWATCH_GROUP_ID": f"notify-delivery-{uuid.uuid4().hex[:8]}",
+        "TREATYWATCH_RETRY_SCHEDULE_S": json.dumps(SCHEDULE),
+        "TREATYWATCH_RETRY_JITTER": "0.1",
+        "TREATYWATCH_DELIVERY_TIMEOUT_S": "1.5",
+        "TREATYWATCH_DISABLE_AFTER_S": "2.5",
+        "TREATYWATCH_SUBSCRIPTION_CONCURRENCY": "2",
+        "TREATYWATCH_WORKER_TTL_S": "3",
+        # A small memory per subscription, so these tests also take the path through the database.
+        "TREATYWATCH_DELIVERY_BUFFER": "4",
+        "TREATYWATCH_DELIVERY_HOLD_WAIT_S": "0.5",
+        "TREATYWATCH_DELIVERY_IDLE_POLL_S": "1",
+        "TREATYWATCH_SUBSCRIPTION_REFRESH_S": "0.5",
+        "TREATYWATCH_GAUGES_INTERVAL_S": "0.5",
+    }
+    with services_on(servers, "e2e-notify-delivery", ("ingest", "notify"), KEY, env) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 def notify(stack: Stack, method: str, path: str, body: Any = None) -> httpx.Response:

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from tests.conftest import OUTPUT, SHARED
+from tests.conftest import SHARED, services_on
 from tests.waiting import wait_until
-from treatywatch.cli.stack import Ports, Stack
+from treatywatch.cli.stack import Stack
 
 KEY = "registry-api-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -25,19 +25,7 @@ TOPIC = f"registry-api-{uuid.uuid4().hex[:8]}"
 
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
-    stack = Stack(
-        data_dir=OUTPUT / "e2e-registry-api",
-        ports=Ports.free(),
-        api_key=KEY,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        mongo_url=servers.mongo_url,
-        embedded_kafka=servers.embedded_kafka,
-        env={"TREATYWATCH_TOPIC": TOPIC, "TREATYWATCH_MONGO_DB": f"registry_api_{uuid.uuid4().hex[:8]}"},
-    )
-    try:
-        for service in ("ingest", "registry"):
-            stack.start_service(service)
-        stack.wait_ready(("ingest", "registry"))
+    with services_on(servers, "e2e-registry-api", ("ingest", "registry"), KEY, {"TREATYWATCH_TOPIC": TOPIC}) as stack:
         status_file = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
         imported = httpx.post(
             f"{stack.url('ingest')}/v1/imports/untc?treaty_id=XXVI-5",
@@ -55,8 +43,6 @@ def platform(servers: Stack) -> Iterator[Stack]:
         )
         assert posted.status_code == 202, posted.text
         yield stack
-    finally:
-        stack.stop()
 
 
 def get(stack: Stack, path: str, status: int = 200) -> Any:

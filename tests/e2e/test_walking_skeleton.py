@@ -13,34 +13,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import OUTPUT
+from tests.conftest import services_on
 from tests.receiver import Receiver, webhook_receiver
 from tests.waiting import wait_until
-from treatywatch.cli.stack import Ports, Stack
+from treatywatch.cli.stack import SERVICES, Stack
 
 KEY = "e2e-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
-    stack = Stack(
-        data_dir=OUTPUT / "e2e",
-        ports=Ports.free(),
-        api_key=KEY,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        mongo_url=servers.mongo_url,
-        embedded_kafka=servers.embedded_kafka,
-        env={
-            "TREATYWATCH_TOPIC": f"e2e-{uuid.uuid4().hex[:8]}",
-            "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.2, 0.5]",
-        },
-    )
-    try:
-        stack.start_services()
-        stack.wait_ready()
+    # Each service its default database: the registry's and notify's both keep an `events` collection.
+    env = {"TREATYWATCH_MONGO_DB": "", "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.2, 0.5]"}
+    with services_on(servers, "e2e", SERVICES, KEY, env) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ from schemathesis.core.result import Ok
 from schemathesis.errors import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from treatywatch.cli.stack import SERVICES, Ports, Stack
+from tests.conftest import services_on
+from treatywatch.cli.stack import SERVICES, Stack
 from treatywatch.common.mongo import Document
 
 KEY = "schemathesis-" + uuid.uuid4().hex
@@ -31,23 +32,13 @@ CASES = 1000 if os.environ.get("FAULTS_FULL") else 400
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
-def service_stack(servers: Stack, service: str, topic: str) -> Stack:
-    """One service on the session's servers, with a database and consumer group of its own."""
-    tag = f"st_{service}_{uuid.uuid4().hex[:8]}"
-    return Stack(
-        data_dir=servers.data_dir / "schemathesis" / service,
-        ports=Ports.free(),
-        api_key=KEY,
-        kafka_bootstrap=servers.kafka_bootstrap,
-        mongo_url=servers.mongo_url,
-        embedded_kafka=servers.embedded_kafka,
-        env={
-            "TREATYWATCH_TOPIC": topic,
-            "TREATYWATCH_DEAD_LETTER_TOPIC": f"{topic}.dlq",
-            "TREATYWATCH_MONGO_DB": tag,
-            "TREATYWATCH_GROUP_ID": tag,
-        },
-    )
+def service_env(topic: str, service: str) -> dict[str, str]:
+    """One service's topic, with a consumer group of its own (`services_on` gives it a database of its own)."""
+    return {
+        "TREATYWATCH_TOPIC": topic,
+        "TREATYWATCH_DEAD_LETTER_TOPIC": f"{topic}.dlq",
+        "TREATYWATCH_GROUP_ID": f"st-{service}-{uuid.uuid4().hex[:8]}",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -58,20 +49,14 @@ def stacks(servers: Stack) -> Iterator[dict[str, Stack]]:
     delivery, which would leave the machine.
     """
     topic = f"schemathesis-{uuid.uuid4().hex[:8]}"
-    stacks = {
-        "ingest": service_stack(servers, "ingest", topic),
-        "registry": service_stack(servers, "registry", topic),
-        "notify": service_stack(servers, "notify", f"{topic}-silent"),
-    }
-    try:
-        for service, stack in stacks.items():
-            stack.start_service(service)
-        for service, stack in stacks.items():
-            stack.wait_ready((service,))
-        yield stacks
-    finally:
-        for stack in stacks.values():
-            stack.stop()
+    topics = {"ingest": topic, "registry": topic, "notify": f"{topic}-silent"}
+    with contextlib.ExitStack() as running:
+        yield {
+            service: running.enter_context(
+                services_on(servers, f"schemathesis-{service}", (service,), KEY, service_env(reads, service))
+            )
+            for service, reads in topics.items()
+        }
 
 
 def exercise(stack: Stack, service: str) -> tuple[Counter[str], list[str]]:
