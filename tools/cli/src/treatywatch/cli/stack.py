@@ -159,7 +159,10 @@ class Stack:
         port = str(self.ports.mongo)
         argv = [_tool("secantusd-py"), "--host", "127.0.0.1", "--port", port, "--storage-path", str(mongo_dir)]
         self._spawn("mongo", [*argv, "--log-level", "WARNING"])
-        self.mongo_url = f"mongodb://127.0.0.1:{self.ports.mongo}/?directConnection=true"
+        # No retryable writes: SecantusDB remembers each one for 30 minutes (up to 10,000) and walks, and past the
+        # cap sorts, that whole record on every write. Every write of the services is idempotent and retried by
+        # the service itself (a batch is applied again, a duplicate insert or a lost lease changes nothing).
+        self.mongo_url = f"mongodb://127.0.0.1:{self.ports.mongo}/?directConnection=true&retryWrites=false"
         self.wait_for("mongo", partial(port_open, self.ports.mongo), f"port {port} to open", timeout_s)
 
     def service_env(self, service: str) -> dict[str, str]:
