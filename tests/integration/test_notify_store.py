@@ -195,6 +195,23 @@ async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Doc
     assert public["id"] == msg_id and not {"_id", "body", "lease"} & public.keys()
 
 
+async def test_a_delivery_written_with_its_first_outcome_equals_one_recorded_after_its_insert(
+    db: AsyncDatabase[Document],
+) -> None:
+    event = action()
+    made = store.event_delivery(subscription(), event, NOW)
+    failed = {"at": NOW, "status_code": 503, "latency_ms": 3.0}
+    outcome = store.Outcome(made["_id"], "sub_1", "worker-1", failed, "pending", LATER)
+    await store.add_deliveries(db, [store.leased(made, "worker-1")])
+    await store.record_attempts(db, [outcome])
+    recorded = await db.deliveries.find_one({"_id": made["_id"]})
+
+    await db.deliveries.delete_many({})
+    [written] = await store.add_deliveries(db, [store.attempted(store.leased(made, "worker-1"), outcome)])
+    assert written == recorded == await db.deliveries.find_one({"_id": made["_id"]})
+    assert [d["_id"] for d in await store.due_deliveries(db, "sub_1", LATER, 10)] == [made["_id"]]
+
+
 async def test_a_failed_delivery_is_requeued_with_a_fresh_cycle(db: AsyncDatabase[Document]) -> None:
     msg_id = await add(db, action())
     await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "w")
@@ -224,8 +241,9 @@ async def test_disable_fails_the_pending_deliveries(db: AsyncDatabase[Document])
 
 async def test_events_are_kept_once_and_read_back_by_period(db: AsyncDatabase[Document]) -> None:
     one, two = action("NOR"), action("SWE")
-    await store.record_events(db, [one], NOW)
-    await store.record_events(db, [one, two], NOW + timedelta(hours=1))
+    assert await store.record_events(db, [one], NOW) == {one.id}
+    # Only the events new here are reported: the consumer sends their deliveries before writing them.
+    assert await store.record_events(db, [one, two], NOW + timedelta(hours=1)) == {two.id}
     assert [e["_id"] async for e in store.events_between(db, NOW, NOW + timedelta(minutes=1))] == [one.id]
     period = [e async for e in store.events_between(db, NOW, NOW + timedelta(hours=2))]
     assert [e["_id"] for e in period] == [one.id, two.id]

@@ -43,6 +43,8 @@ class NotifySettings(Settings):
     delivery_buffer: int = Field(default=1000, ge=1)
     # How long the consumer waits for room in a full lane before it leaves that lane's deliveries in the database.
     delivery_hold_wait_s: float = Field(default=5.0, ge=0)
+    # How long the consumer waits for the first attempts of new deliveries, so each is written once with its outcome.
+    first_attempt_wait_s: float = Field(default=1.0, ge=0)
     delivery_max_connections: int = Field(default=256, ge=1)
     # A notify process's leases end this long after its last heartbeat (it beats three times per period).
     worker_ttl_s: float = Field(default=30.0, gt=0)
@@ -72,6 +74,7 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
         subscription_concurrency=settings.subscription_concurrency,
         buffer=max(settings.delivery_buffer, settings.subscription_concurrency),
         hold_wait_s=settings.delivery_hold_wait_s,
+        first_attempt_wait_s=settings.first_attempt_wait_s,
         max_connections=settings.delivery_max_connections,
         worker_ttl_s=settings.worker_ttl_s,
         idle_poll_s=settings.delivery_idle_poll_s,

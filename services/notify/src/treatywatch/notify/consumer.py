@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from aiokafka import ConsumerRecord
@@ -37,13 +38,12 @@ class Matcher:
                 log.warning("undecodable_event_skipped", origin=f"{record.topic}/{record.partition}/{record.offset}")
         now = datetime.now(UTC)
         with tracing.span_for_events("match", events, kind=tracing.SpanKind.CONSUMER):
-            await store.record_events(self._db, events, now)
-            subscriptions = await store.enabled_subscriptions(self._db)
+            new_ids, subscriptions = await asyncio.gather(
+                store.record_events(self._db, events, now), store.enabled_subscriptions(self._db)
+            )
             matched = [store.event_delivery(s, e, now) for e in events for s in subscriptions if matches(s, e)]
-            deliveries = await self._deliverer.hold(matched)
             for event in events:
                 EVENTS_SEEN.labels(event.type).inc()
                 log.info("event_consumed", event_id=event.id, type=event.type, trace_id=event.trace_id)
-            created = await store.add_deliveries(self._db, deliveries)
+            created = await self._deliverer.admit(matched, new_ids)
         DELIVERIES_CREATED.inc(len(created))
-        await self._deliverer.take(created)

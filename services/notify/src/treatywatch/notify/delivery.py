@@ -1,7 +1,9 @@
 """The delivery engine: one lane per enabled subscription, so a slow or dead endpoint only ever delays itself.
 
-Fresh deliveries go from the consumer straight into their lane's memory, already leased to this process
-in the same insert that made them durable; the database is read only for what memory had no room for,
+Fresh deliveries go from the consumer straight into their lane's memory, leased to this process. Those of
+events new to notify are sent before they are written: the consumer waits a moment for their first attempts
+and writes each delivery once, with its outcome (a crash before that write sends them again, under the same
+webhook-id, when the events are consumed again). The database is read only for what memory had no room for,
 for retries that fall due and for the leases of a worker that died. A lane sends at most `concurrency`
 deliveries at once (paced by the subscription's rate limit) and hands each outcome to one recorder that
 writes them in batches. The process's leases last as long as its heartbeat.
@@ -15,7 +17,7 @@ import random
 import secrets
 import time
 from collections import Counter as Tally
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,6 +58,7 @@ class Tuning:
     max_connections: int = 256
     max_unrecorded: int = 128
     hold_wait_s: float = 5.0
+    first_attempt_wait_s: float = 1.0
     worker_ttl_s: float = 30.0
     idle_poll_s: float = 5.0
     refresh_s: float = 2.0
@@ -66,6 +69,37 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+class FirstAttempts:
+    """The first outcomes of deliveries sent before they were written, as they come in."""
+
+    def __init__(self, delivery_ids: Iterable[str]) -> None:
+        self.outcomes: dict[str, store.Outcome | None] = dict.fromkeys(delivery_ids)
+        self._missing = len(self.outcomes)
+        self._complete = asyncio.Event()
+        if not self._missing:
+            self._complete.set()
+
+    def offer(self, outcome: store.Outcome) -> bool:
+        """Keep the outcome if it is the first of one of these deliveries; False if it is for the recorder."""
+        if outcome.delivery_id not in self.outcomes or self.outcomes[outcome.delivery_id] is not None:
+            return False
+        self.outcomes[outcome.delivery_id] = outcome
+        self._missing -= 1
+        if not self._missing:
+            self._complete.set()
+        return True
+
+    async def wait(self, timeout_s: float, worth_waiting: Callable[[list[str]], bool]) -> None:
+        """Until every delivery has its outcome, `timeout_s` has passed or the missing ones are not worth the wait."""
+        deadline = time.monotonic() + timeout_s
+        while not self._complete.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not worth_waiting([i for i, o in self.outcomes.items() if o is None]):
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._complete.wait(), timeout=min(remaining, 0.05))
+
+
 class Deliverer:
     """Keeps a lane per enabled subscription, this worker's heartbeat, and records every attempt's outcome."""
 
@@ -73,10 +107,13 @@ class Deliverer:
         self.db, self.policy, self.tuning, self.sender = db, policy, tuning, sender
         self.worker_id = "notify-" + secrets.token_hex(8)
         self.connections = asyncio.Semaphore(tuning.max_connections)
-        # Attempts sent but not yet written: a crash sends these again, so there are never many.
-        self.unrecorded = asyncio.Semaphore(tuning.max_unrecorded)
+        # Attempts sent but not yet written: a crash sends these again, so there are never many. Those of deliveries
+        # being admitted are not counted (their events are consumed again after a crash, so the batch bounds them).
+        self._unrecorded = asyncio.Semaphore(tuning.max_unrecorded)
+        self._uncounted: set[str] = set()
         self._lanes: dict[str, Lane] = {}
         self._outcomes: asyncio.Queue[store.Outcome] = asyncio.Queue()
+        self._first: FirstAttempts | None = None
         self._refresh = asyncio.Event()
         self._alive = False
 
@@ -106,6 +143,59 @@ class Deliverer:
                 delivery = store.leased(delivery, self.worker_id)
             out.append(delivery)
         return out
+
+    async def admit(self, deliveries: Sequence[Document], new_event_ids: Collection[str]) -> list[Document]:
+        """Record the consumer's new deliveries, sending first those of new events that their lane can hold.
+
+        Returns the deliveries that were new. Each is written once: with its first attempt's outcome where that
+        came within `first_attempt_wait_s`, else leased to this worker (its outcome is recorded later).
+        """
+        held = await self.hold(deliveries)
+        early = {
+            d["_id"]: self._lanes[d["subscription_id"]]
+            for d in held
+            if d["lease"] == self.worker_id
+            and d["event_id"] in new_event_ids
+            and d["subscription_id"] in self._lanes
+            and self._lanes[d["subscription_id"]].quick()
+        }
+        first = self._first = FirstAttempts(early)
+        try:
+            for delivery in held:
+                if delivery["_id"] in early:
+                    early[delivery["_id"]].push(delivery)
+            await first.wait(self.tuning.first_attempt_wait_s, lambda missing: any(early[i].quick() for i in missing))
+            outcomes = dict(first.outcomes)
+            docs = [self._as_written(d, outcomes, early, made) for d, made in zip(held, deliveries, strict=True)]
+            created = await store.add_deliveries(self.db, docs)
+        except BaseException:
+            # Nothing was written: the events are consumed again. The recorder still takes these outcomes, so
+            # their attempts' places are freed (their updates find no delivery).
+            self._first = None
+            for outcome in first.outcomes.values():
+                if outcome is not None:
+                    self._outcomes.put_nowait(outcome)
+            raise
+        self._first = None
+        self._recorded([o for o in outcomes.values() if o is not None])
+        for delivery_id, outcome in first.outcomes.items():
+            if outcome is not None and outcomes[delivery_id] is None:
+                # It came while the insert was on its way: the delivery is written now, so record it as usual.
+                self._outcomes.put_nowait(outcome)
+        await self.take([d for d in created if d["_id"] not in early])
+        return created
+
+    def _as_written(
+        self, delivery: Document, outcomes: dict[str, store.Outcome | None], early: dict[str, Lane], original: Document
+    ) -> Document:
+        """How a held delivery is inserted: with its first outcome, or as held, or, if its lane is gone, as made."""
+        if delivery["_id"] not in early:
+            return delivery
+        outcome = outcomes[delivery["_id"]]
+        if outcome is not None:
+            return store.attempted(delivery, outcome)
+        lane = early[delivery["_id"]]
+        return delivery if self._lanes.get(lane.id) is lane and not lane.stopped else original
 
     async def take(self, created: Sequence[Document]) -> None:
         """Send the newly recorded deliveries: held ones from memory, the others once their lane reads them."""
@@ -165,7 +255,9 @@ class Deliverer:
         await self.sender.close()
 
     def record(self, outcome: store.Outcome) -> None:
-        self._outcomes.put_nowait(outcome)
+        """An attempt's outcome: written with its delivery if that is still being admitted, else by the recorder."""
+        if self._first is None or not self._first.offer(outcome):
+            self._outcomes.put_nowait(outcome)
 
     async def disable(self, subscription_id: str, reason: str) -> None:
         """Disable a subscription and stop its lane."""
@@ -235,14 +327,31 @@ class Deliverer:
         except Exception:
             log.exception("recording_attempts_failed", count=len(batch))
             return False
-        for _ in batch:
-            self.unrecorded.release()
-        for outcome in batch:
+        self._recorded(batch)
+        return True
+
+    async def before_attempt(self, delivery_id: str) -> None:
+        """Wait for room among the attempts sent but not yet written."""
+        if self._first is not None and delivery_id in self._first.outcomes:
+            self._uncounted.add(delivery_id)
+        else:
+            await self._unrecorded.acquire()
+
+    def attempt_settled(self, delivery_id: str) -> None:
+        """The attempt is written, or was never sent: its room is free."""
+        if delivery_id in self._uncounted:
+            self._uncounted.discard(delivery_id)
+        else:
+            self._unrecorded.release()
+
+    def _recorded(self, outcomes: Sequence[store.Outcome]) -> None:
+        """These outcomes are written: room for more attempts, final ones counted, retries scheduled."""
+        for outcome in outcomes:
+            self.attempt_settled(outcome.delivery_id)
             if outcome.status != "pending":
                 DELIVERIES.labels(outcome.status).inc()
             elif outcome.next_attempt_at is not None and (lane := self._lanes.get(outcome.subscription_id)):
                 lane.due_at(outcome.next_attempt_at)
-        return True
 
     async def _gauges_forever(self) -> None:
         while True:
@@ -266,11 +375,14 @@ class Lane:
         self._sent = asyncio.Event()
         # Full for longer than the consumer waits: fresh deliveries go to the database until half is sent.
         self.congested = False
+        # A moving average of the latency of this subscription's attempts, and when those in flight began.
+        self._latency_s = 0.0
+        self._sending: dict[str, float] = {}
         self._slots = asyncio.Semaphore(engine.tuning.subscription_concurrency)
         self._wakeup = asyncio.Event()
         self._next_due: datetime | None = None
         self._next_slot = 0.0
-        self._stopped = False
+        self.stopped = False
         self._attempts: set[asyncio.Task[None]] = set()
         self._tasks = [asyncio.create_task(self._dispatch_forever()), asyncio.create_task(self._read_forever())]
 
@@ -295,6 +407,13 @@ class Lane:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sent.wait(), timeout=remaining)
 
+    def quick(self) -> bool:
+        """Whether the consumer may wait for this lane's first attempts: it is neither failing, full nor slow."""
+        limit = self.engine.tuning.first_attempt_wait_s / 10
+        now = time.monotonic()
+        slow = self._latency_s > limit or any(now - started > limit for started in self._sending.values())
+        return not slow and not self.congested and self.subscription.get("failing_since") is None
+
     def push(self, delivery: Document) -> None:
         """A delivery leased to this worker: send it in turn."""
         self._queue.put_nowait(delivery)
@@ -307,14 +426,14 @@ class Lane:
 
     def stop(self) -> None:
         """Take nothing new; held deliveries are dropped (the subscription is gone or disabled); sends finish."""
-        self._stopped = True
+        self.stopped = True
         for task in self._tasks:
             task.cancel()
 
     async def _dispatch_forever(self) -> None:
         while True:
             delivery = await self._queue.get()
-            await self.engine.unrecorded.acquire()
+            await self.engine.before_attempt(delivery["_id"])
             await self._slots.acquire()
             self._in_flight += 1
             await self._pace()
@@ -369,7 +488,7 @@ class Lane:
     async def _attempt(self, delivery: Document) -> None:
         queued = False
         try:
-            if self._stopped:
+            if self.stopped:
                 return
             async with self.engine.connections:
                 IN_FLIGHT.inc()
@@ -378,14 +497,14 @@ class Lane:
                 finally:
                     IN_FLIGHT.dec()
             queued = True
-            if disable_reason and not self._stopped:
+            if disable_reason and not self.stopped:
                 await self.engine.disable(self.id, disable_reason)
         except Exception:
             log.exception("attempt_failed", delivery_id=delivery["_id"])
         finally:
             if not queued:
-                self.engine.unrecorded.release()
-                if not self._stopped:
+                self.engine.attempt_settled(delivery["_id"])
+                if not self.stopped:
                     # Still leased to this worker: try again from memory after a pause.
                     asyncio.get_running_loop().call_later(self.engine.tuning.idle_poll_s, self.push, delivery)
             self._in_flight -= 1
@@ -407,7 +526,7 @@ class Lane:
         attempt: dict[str, Any] = {"at": now_utc()}
         code: int | None = None
         retry_after = None
-        started = time.perf_counter()
+        started = self._sending[delivery["_id"]] = time.monotonic()
         try:
             response = await self._send(delivery, subscription)
             code = attempt["status_code"] = response.status_code
@@ -420,7 +539,10 @@ class Lane:
             attempt["error"] = f"timed out after {self.engine.tuning.timeout_s:g} s"
         except SendError as exc:
             attempt["error"] = str(exc)
-        latency = time.perf_counter() - started
+        finally:
+            self._sending.pop(delivery["_id"], None)
+        latency = time.monotonic() - started
+        self._latency_s = 0.8 * self._latency_s + 0.2 * latency
         attempt["latency_ms"] = round(latency * 1000, 2)
         ATTEMPT_SECONDS.observe(latency)
 
@@ -444,7 +566,7 @@ class Lane:
             random.uniform(-1, 1),
         )
         status, retry_at = verdict.status, verdict.next_attempt_at
-        if self._stopped and status == "pending":
+        if self.stopped and status == "pending":
             status, retry_at = "failed", None
             attempt["error"] = attempt.get("error") or "the subscription was disabled"
         ATTEMPTS.labels("success" if ok else "failure").inc()

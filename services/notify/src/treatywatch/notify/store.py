@@ -46,10 +46,13 @@ async def enabled_subscriptions(db: AsyncDatabase[Document]) -> list[Document]:
     return [d async for d in db.subscriptions.find({"enabled": True})]
 
 
-async def record_events(db: AsyncDatabase[Document], events: Sequence[Event], now: datetime) -> None:
-    """Keep every consumed event once (the first receipt wins), so a period can be replayed."""
+async def record_events(db: AsyncDatabase[Document], events: Sequence[Event], now: datetime) -> set[str]:
+    """Keep every consumed event once (the first receipt wins), so a period can be replayed; return the new ids.
+
+    No delivery exists yet for an event that is new here: deliveries are made only from recorded events.
+    """
     docs = [{"_id": e.id, "type": e.type, "received_at": now, "body": to_json(e).decode()} for e in events]
-    await insert_new(db.events, docs)
+    return {d["_id"] for d in await insert_new(db.events, docs)}
 
 
 async def events_between(db: AsyncDatabase[Document], since: datetime, until: datetime) -> AsyncIterator[Document]:
@@ -213,6 +216,19 @@ class Outcome:
     attempt: Document
     status: str
     next_attempt_at: datetime | None
+
+
+def attempted(delivery: Document, outcome: Outcome) -> Document:
+    """A delivery not yet written, as `record_attempts` would leave it after its first attempt."""
+    return {
+        **delivery,
+        "attempts": [*delivery["attempts"], outcome.attempt],
+        "attempt_count": delivery["attempt_count"] + 1,
+        "cycle_attempts": delivery["cycle_attempts"] + 1,
+        "status": outcome.status,
+        "next_attempt_at": outcome.next_attempt_at,
+        "lease": None,
+    }
 
 
 async def record_attempts(db: AsyncDatabase[Document], outcomes: Sequence[Outcome]) -> None:
