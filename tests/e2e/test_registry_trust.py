@@ -242,12 +242,11 @@ def test_sigkilled_repeatedly_the_registry_ends_as_an_uninterrupted_run_of_shuff
 def comparable(db: Any) -> dict[str, Any]:
     """Every collection without what depends on when or in which order events were applied."""
     out: dict[str, Any] = {}
-    for name in ("treaties", "participations", "resolutions", "meetings", "reports", "revisions"):
-        docs = list(db[name].find({}).sort("_id", 1))
-        for doc in docs:
-            doc.get("actions", []).sort(key=lambda a: a["event_id"])
-        out[name] = docs
-    out["events"] = {d["_id"]: d["event"] for d in db.events.find({})}
+    for name in ("treaties", "resolutions", "meetings", "reports", "revisions"):
+        out[name] = list(db[name].find({}).sort("_id", 1))
+    out["events"] = {
+        d["_id"]: {k: v for k, v in d.items() if k not in ("seq", "applied_at")} for d in db.events.find({})
+    }
     out["dead_letters"] = [(d["_id"], d["reason"], d["value"]) for d in db.dead_letters.find({}).sort("_id", 1)]
     return out
 

@@ -51,7 +51,7 @@ def stages(plan: Any) -> list[str]:
 
 QUERIES = {
     "treaties": lambda db: store.treaties_query(db),
-    "participations of a treaty": lambda db: store.participations_query(db, "XXVI-5"),
+    "actions of a treaty": lambda db: store.actions_query(db, "XXVI-5"),
     "treaties of a participant": lambda db: store.treaties_of_query(db, "NOR"),
     "revisions": lambda db: store.revisions_query(db, ["XXVI-5", "XXVI-3"]),
     "resolutions by session": lambda db: store.resolutions_query(db, session=64),

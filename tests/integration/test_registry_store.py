@@ -23,9 +23,10 @@ from treatywatch.common.mongo import Document, is_duplicate_key
 from treatywatch.common.settings import Settings
 from treatywatch.registry import store
 from treatywatch.registry.consumer import Applier
+from treatywatch.registry.domain import ActionRecord
 
 WAIT_S = 30.0
-COLLECTIONS = ("events", "counters", "revisions", "treaties", "participations", "resolutions", "meetings", "reports")
+COLLECTIONS = ("events", "counters", "revisions", "treaties", "resolutions", "meetings", "reports")
 
 
 @pytest.fixture
@@ -133,10 +134,7 @@ async def test_apply_events_applies_a_treaty_its_actions_and_a_resolution(
     assert treaty["short_title"] == "APMBC"
     assert treaty["registered_by"] == events[0].id
 
-    norway = await db.participations.find_one({"_id": "XXVI-5|NOR"})
-    assert norway is not None
-    assert norway["participant"] == "NOR"
-    assert [(a["action"], a["date"], a["event_id"]) for a in norway["actions"]] == [
+    assert [(a.action, a.date.isoformat(), a.event_id) for a in await actions_of(db, "NOR")] == [
         ("signature", "1997-12-03", events[1].id),
         ("ratification", "1998-07-09", events[2].id),
     ]
@@ -179,9 +177,7 @@ async def test_a_batch_with_a_repeated_event_applies_it_once(
     events = batch()
     applied = await apply(client, db, [*events[:3], events[1], *events[3:], events[0]])
     assert [e.id for e in applied] == [e.id for e in events]
-    norway = await db.participations.find_one({"_id": "XXVI-5|NOR"})
-    assert norway is not None
-    assert len(norway["actions"]) == 2
+    assert len(await actions_of(db, "NOR")) == 2
     assert await db.events.count_documents({}) == len(events)
 
 
@@ -216,13 +212,10 @@ async def test_an_action_given_by_un_name_is_stored_under_the_iso_code_with_the_
     client: AsyncMongoClient[Document], db: AsyncDatabase[Document]
 ) -> None:
     await apply(client, db, batch())
-    bolivia = await db.participations.find_one({"_id": "XXVI-5|BOL"})
-    assert bolivia is not None
-    assert bolivia["participant"] == "BOL"
-    assert [(a["action"], a["participant_name"]) for a in bolivia["actions"]] == [
+    assert [(a.action, a.participant_name) for a in await actions_of(db, "BOL")] == [
         ("ratification", "Bolivia (Plurinational State of)")
     ]
-    assert await db.participations.count_documents({"participant": "Bolivia (Plurinational State of)"}) == 0
+    assert await db.events.count_documents({"participant": "Bolivia (Plurinational State of)"}) == 0
 
     # The same State by its code joins the same participation.
     by_code = event(
@@ -230,10 +223,8 @@ async def test_an_action_given_by_un_name_is_stored_under_the_iso_code_with_the_
         {"treaty_id": "XXVI-5", "participant": "BOL", "action": "declaration", "date": "1999-01-01"},
     )
     await apply(client, db, [by_code])
-    bolivia = await db.participations.find_one({"_id": "XXVI-5|BOL"})
-    assert bolivia is not None
     # A bare code gives no name of its own.
-    assert [(a["action"], a["participant_name"]) for a in bolivia["actions"]] == [
+    assert [(a.action, a.participant_name) for a in await actions_of(db, "BOL")] == [
         ("ratification", "Bolivia (Plurinational State of)"),
         ("declaration", None),
     ]
@@ -353,8 +344,12 @@ async def test_the_applier_applies_a_partly_seen_redelivered_batch_once(
     stored = [d async for d in db.events.find({}).sort("seq", 1)]
     assert [d["_id"] for d in stored] == [e.id for e in events]
     assert [d["seq"] for d in stored] == list(range(1, len(events) + 1))
-    norway = await db.participations.find_one({"_id": "XXVI-5|NOR"})
-    assert norway is not None and len(norway["actions"]) == 2
+    assert len(await actions_of(db, "NOR")) == 2
+
+
+async def actions_of(db: AsyncDatabase[Document], participant: str) -> list[ActionRecord]:
+    """A participant's actions on XXVI-5, as the registry reads them, in the order they were applied."""
+    return store.to_records([d async for d in store.actions_query(db, "XXVI-5")]).get(participant, [])
 
 
 class Crash(Exception):

@@ -228,7 +228,7 @@ async def get_reports(
 
 async def _participant_entries(request: Request, code: str, as_of: date) -> list[dict[str, Any]]:
     """The participant's standing in every treaty it has acted on by `as_of` (status null when it has none)."""
-    treaty_ids = [d["treaty_id"] async for d in store.treaties_of_query(_db(request), code)]
+    treaty_ids = await store.treaties_of(_db(request), code)
     entries = []
     for view in await _views(request).many(treaty_ids):
         if view is None:
@@ -279,7 +279,7 @@ async def get_participant_reports(
     as_of = as_of or _today()
     code = participant_code(participant)
     db = _db(request)
-    treaty_ids = [d["treaty_id"] async for d in store.treaties_of_query(db, code)]
+    treaty_ids = await store.treaties_of(db, code)
     items = []
     for view in await _views(request).many(treaty_ids):
         status = view.record.status(code, as_of) if view is not None else None

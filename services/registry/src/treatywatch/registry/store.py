@@ -1,4 +1,8 @@
-"""The registry's MongoDB store: applied events (the audit trail) and the projections built from them."""
+"""The registry's MongoDB store: applied events (the audit trail) and the projections built from them.
+
+A treaty action is kept in its event's record, with the treaty and the participant's key beside it: the
+actions of a treaty are read from there, so applying one is an insert, not an update of its participation.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +37,8 @@ from treatywatch.registry.domain import ActionRecord, TreatyRecord
 _CODE = re.compile(r"[A-Z]{2,3}")
 
 INDEXES: dict[str, list[IndexModel]] = {
-    "events": [IndexModel([("seq", ASCENDING)], unique=True)],
-    "participations": [
+    "events": [
+        IndexModel([("seq", ASCENDING)], unique=True),
         IndexModel([("treaty_id", ASCENDING), ("participant", ASCENDING)]),
         IndexModel([("participant", ASCENDING), ("treaty_id", ASCENDING)]),
     ],
@@ -59,10 +63,6 @@ def _day(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def participant_key(treaty_id: str, participant: str) -> str:
-    return f"{treaty_id}|{participant}"
-
-
 def resolution_symbol(symbol: str) -> str:
     """The canonical symbol a resolution is stored and cited under; other bodies' symbols stay as given."""
     try:
@@ -72,7 +72,7 @@ def resolution_symbol(symbol: str) -> str:
 
 
 def action_doc(event: Event, data: ActionRecorded) -> Document:
-    """How an action is kept inside its participation: enough to re-derive status, and the source event."""
+    """How an action is kept in its event's record: enough to re-derive status, and the source event."""
     resolved = resolve_participant(data.participant)
     given_as_code = resolved.code is not None and _CODE.fullmatch(clean_name(data.participant)) is not None
     return {
@@ -103,28 +103,34 @@ def action_record(doc: Document) -> ActionRecord:
     )
 
 
+def event_record(event: Event, seq: int, applied_at: datetime) -> Document:
+    """The audit trail's record of an applied event; an action's also holds it as its participation keeps it."""
+    record: Document = {
+        "_id": event.id,
+        "seq": seq,
+        "type": event.type,
+        "applied_at": applied_at,
+        "event": event.model_dump(mode="json", exclude_none=True),
+    }
+    if isinstance(event.data, ActionRecorded):
+        record["treaty_id"] = event.data.treaty_id
+        record["participant"] = participant_code(event.data.participant)
+        record["action"] = action_doc(event, event.data)
+    return record
+
+
 def projection_ops(event: Event) -> list[tuple[str, UpdateOne]]:
-    """The idempotent upserts that apply one event to the projections, as (collection, operation)."""
+    """The idempotent upserts that apply one event to the projections, as (collection, operation).
+
+    An action has none: its event's record is where it is kept.
+    """
     data = event.data
     if isinstance(data, TreatyRegistered):
         doc = data.model_dump(mode="json", exclude_none=True)
         doc["registered_by"] = event.id
         return [("treaties", UpdateOne({"_id": data.treaty_id}, {"$set": doc}, upsert=True))]
     if isinstance(data, ActionRecorded):
-        code = participant_code(data.participant)
-        return [
-            (
-                "participations",
-                UpdateOne(
-                    {"_id": participant_key(data.treaty_id, code)},
-                    {
-                        "$set": {"treaty_id": data.treaty_id, "participant": code},
-                        "$push": {"actions": action_doc(event, data)},
-                    },
-                    upsert=True,
-                ),
-            )
-        ]
+        return []
     if isinstance(data, ResolutionAdopted):
         doc = data.model_dump(mode="json", exclude_none=True)
         symbol = resolution_symbol(data.symbol)
@@ -184,18 +190,7 @@ async def apply_events(
     first = counter["seq"] - len(fresh) + 1
     now = datetime.now(UTC)
     await db.events.insert_many(
-        [
-            {
-                "_id": e.id,
-                "seq": first + i,
-                "type": e.type,
-                "applied_at": now,
-                "event": e.model_dump(mode="json", exclude_none=True),
-            }
-            for i, e in enumerate(fresh)
-        ],
-        ordered=True,
-        session=session,
+        [event_record(e, first + i, now) for i, e in enumerate(fresh)], ordered=True, session=session
     )
     by_collection: dict[str, list[UpdateOne]] = {}
     for event in fresh:
@@ -242,13 +237,19 @@ def treaties_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
     return db.treaties.find({}).sort(_BY_ID).hint(_BY_ID)
 
 
-def participations_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
-    return db.participations.find({"treaty_id": treaty_id})
+def actions_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
+    """The records of a treaty's actions (only actions' records carry a `treaty_id`)."""
+    return db.events.find({"treaty_id": treaty_id}, {"seq": 1, "participant": 1, "action": 1})
 
 
 def treaties_of_query(db: AsyncDatabase[Document], participant: str) -> AsyncCursor[Document]:
-    """The treaties a participant has acted on (its participations, without their actions)."""
-    return db.participations.find({"participant": participant}, {"treaty_id": 1}).sort("treaty_id", ASCENDING)
+    """The treaty of each action of a participant, in treaty order."""
+    return db.events.find({"participant": participant}, {"treaty_id": 1}).sort("treaty_id", ASCENDING)
+
+
+async def treaties_of(db: AsyncDatabase[Document], participant: str) -> list[str]:
+    """The treaties a participant has acted on, in order."""
+    return list(dict.fromkeys([d["treaty_id"] async for d in treaties_of_query(db, participant)]))
 
 
 def revisions_query(db: AsyncDatabase[Document], treaty_ids: Sequence[str]) -> AsyncCursor[Document]:
@@ -308,8 +309,8 @@ def participant_reports_query(db: AsyncDatabase[Document], treaty_id: str, parti
 
 async def participant_keys(db: AsyncDatabase[Document]) -> list[str]:
     """Every participant key (ISO code, or UN name without one) that has acted on some treaty."""
-    keys: list[str] = await db.participations.distinct("participant")
-    return keys
+    keys: list[str | None] = await db.events.distinct("participant")
+    return [k for k in keys if k]
 
 
 def resolution_titles_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
@@ -321,8 +322,11 @@ def dead_letters_query(db: AsyncDatabase[Document], limit: int) -> AsyncCursor[D
 
 
 def to_records(docs: Sequence[Document]) -> dict[str, list[ActionRecord]]:
-    """Participations as the domain wants them: participant -> its action records."""
-    return {d["participant"]: [action_record(a) for a in d.get("actions", [])] for d in docs}
+    """A treaty's action records (`actions_query`) as the domain wants them: participant -> its actions, as applied."""
+    records: dict[str, list[ActionRecord]] = {}
+    for doc in sorted(docs, key=lambda d: d["seq"]):
+        records.setdefault(doc["participant"], []).append(action_record(doc["action"]))
+    return records
 
 
 def public(doc: Document) -> dict[str, Any]:
@@ -416,7 +420,7 @@ class TreatyViews:
 
     async def _load(self, treaty_id: str, revision: int) -> TreatyView | None:
         treaty = await self._db.treaties.find_one({"_id": treaty_id})
-        docs = [d async for d in participations_query(self._db, treaty_id)]
+        docs = [d async for d in actions_query(self._db, treaty_id)]
         if treaty is None and not docs:
             return None
         view = TreatyView(treaty_id, revision, treaty, TreatyRecord(to_records(docs), rules_of(treaty)))
