@@ -134,7 +134,9 @@ def run() -> dict[str, Any]:
         delivered = time.perf_counter() - started
         memory = {s: peak_rss_mb(stack.processes[s].pid) for s in SERVICES}
         assert stack.kafka_bootstrap and stack.mongo_url
-        baseline = asyncio.run(bare_kafka(stack.kafka_bootstrap, events)) + asyncio.run(bare_mongo(stack.mongo_url))
+        kafka_s = asyncio.run(bare_kafka(stack.kafka_bootstrap, events))
+        mongo_s = asyncio.run(bare_mongo(stack.mongo_url))
+        baseline = kafka_s + mongo_s
         conflicting = conflicting_webhook_ids(receiver)
     return {
         "events": len(events),
@@ -142,6 +144,8 @@ def run() -> dict[str, Any]:
         "registry_applied_s": round(applied, 1),
         "all_delivered_s": round(delivered, 1),
         "baseline_s": round(baseline, 1),
+        "baseline_kafka_s": round(kafka_s, 1),
+        "baseline_mongo_s": round(mongo_s, 1),
         "pipeline_vs_baseline": round(delivered / baseline, 2),
         "deliveries_received": len(receiver.requests),
         "webhook_ids_with_two_bodies": conflicting,

@@ -32,6 +32,60 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def check(figure: float, bound: float, at_least: bool = False) -> str:
+    return "yes" if (figure >= bound if at_least else figure <= bound) else "no"
+
+
+def targets(benchmarks: dict[str, Any]) -> str:
+    """The issue's targets beside what this run measured, as a Markdown table (for the README)."""
+    rows = ["| benchmark | measured | baseline in the same run | target | met? |", "|---|---|---|---|---|"]
+    if b := benchmarks.get("ingest"):
+        rows.append(
+            f"| ingest, batch of 500 | {b['batch_events_per_s']:,} events/s | bare aiokafka producer: "
+            f"{b['baseline_producer_events_per_s']:,} events/s | 20,000 events/s | "
+            f"{check(b['batch_events_per_s'], 20_000, at_least=True)} |"
+        )
+        rows.append(
+            f"| ingest, single event | {b['single_requests_per_s']:,} requests/s | | 1,500 requests/s | "
+            f"{check(b['single_requests_per_s'], 1_500, at_least=True)} |"
+        )
+    if b := benchmarks.get("latency"):
+        for path in ("to_registry", "to_webhook"):
+            p50, p99 = b[path]["p50_ms"], b[path]["p99_ms"]
+            rows.append(
+                f"| latency {path.replace('_', ' ')}, {b['rate_per_s']:g} events/s for {b['seconds']:g} s | "
+                f"p50 {p50} ms, p99 {p99} ms | | p50 20 ms, p99 100 ms | "
+                f"{'yes' if check(p50, 20) == check(p99, 100) == 'yes' else 'no'} |"
+            )
+    if b := benchmarks.get("queries"):
+        for name, bound in (("stats", 20), ("participants", 50)):
+            q = b[name]
+            rows.append(
+                f"| queries `{name}`, 32 clients, full snapshot | p50 {q['p50_ms']} ms, p99 {q['p99_ms']} ms "
+                f"({q['requests_per_s']:,}/s) | | p99 {bound} ms | {check(q['p99_ms'], bound)} |"
+            )
+    if b := benchmarks.get("delivery"):
+        burst, bare = b["burst"], b["baseline_bare_httpx"]
+        rows.append(
+            f"| delivery, {burst['events']:,} events to {burst['subscriptions']} subscriptions | "
+            f"{burst['deliveries_per_s']:,} deliveries/s | bare httpx: {bare['deliveries_per_s']:,}/s | "
+            f"1,000/s | {check(burst['deliveries_per_s'], 1_000, at_least=True)} |"
+        )
+    if b := benchmarks.get("pipeline"):
+        rows.append(
+            f"| import, {b['events']:,} events through CLI, registry and notify | {b['all_delivered_s']} s "
+            f"(registry done at {b['registry_applied_s']} s) | bare aiokafka {b.get('baseline_kafka_s', '?')} s "
+            f"+ bare PyMongo {b.get('baseline_mongo_s', '?')} s = {b['baseline_s']} s | 1.5 x baseline | "
+            f"{check(b['pipeline_vs_baseline'], 1.5)} ({b['pipeline_vs_baseline']} x) |"
+        )
+        memory = b["peak_rss_mb"]
+        rows.append(
+            f"| memory, peak during the import | {', '.join(f'{k} {v} MB' for k, v in memory.items())} | | "
+            f"200 MB each | {check(max(memory.values()), 200)} |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("only", nargs="*", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)")
@@ -52,6 +106,8 @@ def main() -> None:
         print(f"  done in {time.perf_counter() - started:.0f} s: {results['benchmarks'][name]}", flush=True)
     write_results(results)
     print(table(results))
+    print()
+    print(targets(results["benchmarks"]))
     print(f"\nwritten to {RESULTS.relative_to(RESULTS.parents[2])}")
 
 
