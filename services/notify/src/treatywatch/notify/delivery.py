@@ -160,6 +160,7 @@ class Deliverer:
             and self._lanes[d["subscription_id"]].quick()
         }
         first = self._first = FirstAttempts(early)
+        written: dict[str, store.Outcome | None] = {}
         try:
             for delivery in held:
                 if delivery["_id"] in early:
@@ -168,20 +169,16 @@ class Deliverer:
             outcomes = dict(first.outcomes)
             docs = [self._as_written(d, outcomes, early, made) for d, made in zip(held, deliveries, strict=True)]
             created = await store.add_deliveries(self.db, docs)
-        except BaseException:
-            # Nothing was written: the events are consumed again. The recorder still takes these outcomes, so
-            # their attempts' places are freed (their updates find no delivery).
+            written = outcomes
+        finally:
             self._first = None
-            for outcome in first.outcomes.values():
-                if outcome is not None:
+            # Outcomes not in the insert go to the recorder: those that came while it was on its way are recorded
+            # on their (now written) deliveries; if it failed, the events are consumed again, and the recorder
+            # still frees their attempts' places (their updates find no delivery).
+            for delivery_id, outcome in first.outcomes.items():
+                if outcome is not None and written.get(delivery_id) is None:
                     self._outcomes.put_nowait(outcome)
-            raise
-        self._first = None
-        self._recorded([o for o in outcomes.values() if o is not None])
-        for delivery_id, outcome in first.outcomes.items():
-            if outcome is not None and outcomes[delivery_id] is None:
-                # It came while the insert was on its way: the delivery is written now, so record it as usual.
-                self._outcomes.put_nowait(outcome)
+        self._recorded([o for o in written.values() if o is not None])
         await self.take([d for d in created if d["_id"] not in early])
         return created
 
