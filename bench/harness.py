@@ -18,10 +18,11 @@ import httpx
 import pycountry
 from tests.receiver import Receiver
 
+from treatywatch.cli.seed import Data
 from treatywatch.cli.stack import Ports, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+DATA = Data(ROOT / "data")
 WORK = ROOT / "test-output" / "bench"
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 API_KEY = "bench-key"

@@ -16,7 +16,7 @@ from tests.receiver import webhook_receiver
 
 from bench.harness import (
     API_KEY,
-    SHARED,
+    DATA,
     conflicting_webhook_ids,
     metric_sum,
     peak_rss_mb,
@@ -39,7 +39,7 @@ from treatywatch.common.settings import Settings
 from treatywatch.ingest.catalog import is_catalogued
 from treatywatch.ingest.untc import parse_status_file, read_index, untc_treaty_id
 
-TREATIES = SHARED / "data" / "untc" / "treaties"
+TREATIES = DATA.treaties
 
 
 def snapshot_events() -> list[Event]:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import httpx
 from pymongo import MongoClient
 
-from bench.harness import SHARED, machine, running_platform, summary_ms
+from bench.harness import DATA, machine, running_platform, summary_ms
 from treatywatch.cli.stack import Stack
 from treatywatch.common.events import Event, event_from_dict
 from treatywatch.common.kafka import Publisher, ensure_topics
@@ -33,7 +33,7 @@ def snapshot() -> tuple[list[Event], list[str]]:
     """Every action of every status file in the snapshot, after the catalog; and the treaties acted on."""
     events: list[Event] = list(catalog_events())
     treaties: set[str] = set()
-    for path in sorted((SHARED / "data" / "untc" / "treaties").glob("*.csv")):
+    for path in sorted(DATA.treaties.glob("*.csv")):
         treaty_id = untc_treaty_id(path.stem)
         parsed = parse_status_file(path.read_text(encoding="utf-8"), treaty_id)
         events += [

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from treatywatch.cli.seed import Data
 from treatywatch.cli.stack import Ports, Stack
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+DATA = Data(ROOT / "data")
 OUTPUT = ROOT / "test-output"
 
 

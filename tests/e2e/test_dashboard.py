@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import OUTPUT, SHARED, services_on
+from tests.conftest import DATA, OUTPUT, services_on
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Stack
 from treatywatch.ingest.catalog import catalog_events
@@ -43,9 +43,9 @@ expect.set_options(timeout=20_000)
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
     with services_on(servers, "e2e-dashboard", ("ingest", "registry"), KEY) as stack:
-        status_file = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
+        status_file = DATA.mine_ban
         imported = post(stack, "/v1/imports/untc?treaty_id=XXVI-5", status_file, "text/csv")
-        post(stack, "/v1/resolutions", SHARED / "seed" / "A-RES-64-56.txt", "text/plain")
+        post(stack, "/v1/resolutions", DATA.resolution, "text/plain")
         # Every event applied (ingest's catalogue, the status file, the resolution), whatever their order.
         expected = len(catalog_events()) + imported["events"] + 1
         wait_until(lambda: applied(stack) == expected, f"{expected} events applied", timeout_s=60)

@@ -10,15 +10,15 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import OUTPUT, SHARED, services_on
+from tests.conftest import DATA, OUTPUT, services_on
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Ports, Stack, free_port
 from treatywatch.common.settings import hash_key
 
 KEY = "ingest-" + uuid.uuid4().hex
 SUBSCRIPTIONS_ONLY = "subs-" + uuid.uuid4().hex
-SEED = SHARED / "seed" / "A-RES-64-56.txt"
-MINE_BAN = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
+SEED = DATA.resolution
+MINE_BAN = DATA.mine_ban
 
 
 @pytest.fixture(scope="module")

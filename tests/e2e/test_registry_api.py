@@ -14,7 +14,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from tests.conftest import SHARED, services_on
+from tests.conftest import DATA, services_on
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Stack
 
@@ -26,7 +26,7 @@ TOPIC = f"registry-api-{uuid.uuid4().hex[:8]}"
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
     with services_on(servers, "e2e-registry-api", ("ingest", "registry"), KEY, {"TREATYWATCH_TOPIC": TOPIC}) as stack:
-        status_file = SHARED / "data" / "untc" / "treaties" / "26-5.csv"
+        status_file = DATA.mine_ban
         imported = httpx.post(
             f"{stack.url('ingest')}/v1/imports/untc?treaty_id=XXVI-5",
             content=status_file.read_bytes(),
@@ -34,7 +34,7 @@ def platform(servers: Stack) -> Iterator[Stack]:
             timeout=60,
         )
         assert imported.status_code == 202, imported.text
-        seed = (SHARED / "seed" / "A-RES-64-56.txt").read_bytes()
+        seed = DATA.resolution.read_bytes()
         posted = httpx.post(
             f"{stack.url('ingest')}/v1/resolutions",
             content=seed,

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from tests.conftest import OUTPUT, SHARED
+from tests.conftest import DATA, OUTPUT
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Ports, Stack
 from treatywatch.common.events import ActionRecorded, Event, event_from_dict
@@ -41,7 +41,7 @@ def snapshot_events() -> list[Event]:
     events: list[Event] = list(catalog_events())
     actions: list[Event] = []
     for name in FILES:
-        path = SHARED / "data" / "untc" / "treaties" / name
+        path = DATA.treaties / name
         if not path.exists():
             continue
         parsed = parse_status_file(path.read_text(encoding="utf-8"), untc_treaty_id(path.stem))

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
-from tests.conftest import OUTPUT, SHARED
+from tests.conftest import DATA, OUTPUT
 from tests.receiver import Receiver, webhook_receiver
 from tests.waiting import wait_until
 from treatywatch.cli.client import read_titles
@@ -32,7 +32,7 @@ from treatywatch.ingest.catalog import catalog_events, is_catalogued
 from treatywatch.ingest.untc import parse_status_file, untc_treaty_id
 
 KEY = "crashes-" + uuid.uuid4().hex
-TREATIES = SHARED / "data" / "untc" / "treaties"
+TREATIES = DATA.treaties
 FULL = bool(os.environ.get("FAULTS_FULL"))
 # The full snapshot with FAULTS_FULL=1 (make faults); a slice of it otherwise, to fit CI's time.
 FILES = sorted(TREATIES.glob("*.csv"))[: None if FULL else 80]

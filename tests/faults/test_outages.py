@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import OUTPUT, SHARED
+from tests.conftest import DATA, OUTPUT
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Ports, Stack
 from treatywatch.ingest.untc import parse_status_file, untc_treaty_id
 
 KEY = "faults-" + uuid.uuid4().hex
-TREATIES = SHARED / "data" / "untc" / "treaties"
+TREATIES = DATA.treaties
 # The full snapshot with FAULTS_FULL=1 (make faults); a slice of it otherwise, to fit CI's time.
 FILES = sorted(TREATIES.glob("*.csv"))[: None if os.environ.get("FAULTS_FULL") else 40]
 OUTAGE_S = 20

@@ -9,13 +9,13 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SHARED
+from tests.conftest import DATA
 from treatywatch.ingest.resolution import NotAResolution, parse_resolution
 from treatywatch.ingest.untc import NotAStatusFile, parse_status_file
 
-SEED = (SHARED / "seed" / "A-RES-64-56.txt").read_text(encoding="utf-8")
+SEED = DATA.resolution.read_text(encoding="utf-8")
 SEED_LINES = SEED.splitlines()
-MINE_BAN = (SHARED / "data" / "untc" / "treaties" / "26-5.csv").read_text(encoding="utf-8")
+MINE_BAN = DATA.mine_ban.read_text(encoding="utf-8")
 MINE_BAN_ROWS = list(csv.reader(io.StringIO(MINE_BAN)))
 TREATIES = {(2056, 35597): "XXVI-5"}
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

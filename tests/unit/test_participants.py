@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import DATA
 from treatywatch.common.participants import Participant, is_organisation, participant_name, resolve_participant
 
-UNTC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "untc"
+UNTC = DATA.root / "untc"
 
 # The organisations of the snapshot: participants that deliberately have no ISO code.
 SNAPSHOT_ORGANISATIONS = {

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import random
 import textwrap
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import DATA
 from treatywatch.common.events import ResolutionAdopted
 from treatywatch.common.symbols import normalize_resolution_symbol, session_of
 from treatywatch.ingest.resolution import NotAResolution, ParsedResolution, parse_resolution
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "A-RES-64-56.txt"
+SEED = DATA.resolution
 TREATIES = {(2056, 35597): "XXVI-5"}
 CONVENTION = (
     "Convention on the Prohibition of the Use, Stockpiling, Production and Transfer of Anti-personnel Mines "

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import DATA
 from treatywatch.ingest.untc import (
     BINDING_ACTIONS,
     NotAStatusFile,
@@ -18,7 +18,7 @@ from treatywatch.ingest.untc import (
     untc_treaty_id,
 )
 
-UNTC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "untc"
+UNTC = DATA.root / "untc"
 STATUS_FILES = sorted((UNTC / "treaties").glob("*.csv"))
 
 CONTRACT_ACTIONS = {

@@ -9,9 +9,7 @@ import signal
 import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
-import httpx
 import typer
 from rich.console import Console
 from rich.progress import Progress, TextColumn
@@ -19,7 +17,8 @@ from rich.table import Table
 
 from treatywatch.cli.client import ImportSummary, Ingest, IngestError, status_files
 from treatywatch.cli.registry import app as registry_app
-from treatywatch.cli.stack import SERVICES, Stack, StackError
+from treatywatch.cli.seed import DATA_DIR, Data, Seeded, SeedError, load_seed, wait_verified
+from treatywatch.cli.stack import SERVICES, Ports, Stack, StackError
 from treatywatch.common.settings import SCOPES, hash_key
 
 app = typer.Typer(help="Treaty Watch: a live, auditable record of multilateral treaties.", no_args_is_help=True)
@@ -31,8 +30,10 @@ app.add_typer(imports, name="import")
 app.add_typer(ingest, name="ingest")
 app.add_typer(registry_app, name="registry")
 console = Console()
-SHARED = Path("..") / "shared"
 IngestUrl = Annotated[str, typer.Option(envvar="TREATYWATCH_INGEST_URL", help="Ingest's base URL.")]
+DataOption = Annotated[
+    Path, typer.Option(envvar="TREATYWATCH_SEED_DATA", help="The data folder with untc/ and resolutions/.")
+]
 ApiKey = Annotated[
     str, typer.Option(envvar=["TREATYWATCH_API_KEY", "TREATYWATCH_DEV_API_KEY"], help="A key with ingest:write.")
 ]
@@ -102,56 +103,82 @@ def ingest_resolution(
     console.print_json(data=result)
 
 
-def load_seed(stack: Stack, shared: Path) -> None:
-    """Load the founding data: the Mine Ban Convention's status file and resolution 64/56, and say what came in."""
-    status_file = shared / "data" / "untc" / "treaties" / "26-5.csv"
-    seed = shared / "seed" / "A-RES-64-56.txt"
-    if not status_file.exists() or not seed.exists():
-        console.print(f"[yellow]no seed loaded:[/] {shared} has no data/untc/treaties/26-5.csv or seed/A-RES-64-56.txt")
-        return
-    client = Ingest(stack.url("ingest"), stack.api_key)
-    try:
-        summary = client.import_files([status_file])
-        resolution = client.resolution(seed)
-    finally:
-        client.close()
-    symbol = resolution["resolution"]["symbol"]
+def print_seeded(seeded: Seeded) -> None:
+    summary = seeded.summary
     console.print(
-        f"Loaded: XXVI-5 (Mine Ban Convention) rules; {status_file.name}: {summary.rows} rows, "
-        f"{summary.events} events, {len(summary.rejected)} rejected; resolution {symbol} "
-        f"({len(resolution['warnings'])} parser warnings)",
+        f"Loaded: XXVI-5 (Mine Ban Convention) rules; {summary.rows} rows, {summary.events} events, "
+        f"{len(summary.rejected)} rejected; resolution {seeded.symbol} ({seeded.warnings} parser warnings)",
         highlight=False,
     )
-    url = f"{stack.url('registry')}/v1/resolutions/{quote(symbol, safe='')}"
 
-    def claim_checked() -> Any:
-        try:
-            response = httpx.get(url, timeout=5)
-        except httpx.HTTPError:
-            return None
-        if response.status_code != 200:
-            return None
-        claims = [c for c in response.json()["claims"] if c["kind"] == "parties_count"]
-        return claims if claims and all(c.get("verified") for c in claims) else None
 
+def load_and_verify(stack: Stack, data: Data) -> None:
+    """`run`'s seed: a missing or unverified seed is reported, and the platform keeps running."""
+    client = Ingest(stack.url("ingest"), stack.api_key)
     try:
-        stack.wait_for("registry", claim_checked, "the registry to verify the seed's claims", 60)
-        console.print(f"The registry verifies the seed's claim: {claim_checked()[0]['found']} parties on 2009-12-02")
-    except StackError as exc:
-        console.print(f"[yellow]the registry has not verified the seed's claim yet:[/] {exc}")
+        seeded = load_seed(client, data)
+        print_seeded(seeded)
+        found = wait_verified(stack.url("registry"), seeded.symbol, 60)
+        console.print(f"The registry verifies the seed's claim: {found} parties on 2009-12-02")
+    except (SeedError, IngestError) as exc:
+        console.print(f"[yellow]seed:[/] {exc}", highlight=False)
+    finally:
+        client.close()
+
+
+@app.command("seed")
+def seed_command(
+    data: DataOption = DATA_DIR,
+    ingest_url: IngestUrl = "http://127.0.0.1:8001",
+    api_key: ApiKey = "",
+    registry_url: Annotated[
+        str | None,
+        typer.Option(envvar="TREATYWATCH_REGISTRY_URL", help="Wait until this registry verifies the seed's claim."),
+    ] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the registry.")] = 120,
+) -> None:
+    """Load the Mine Ban Convention and resolution 64/56 through ingest; running it again doubles nothing."""
+    client = Ingest(ingest_url, api_key)
+    try:
+        seeded = load_seed(client, Data(data))
+        print_seeded(seeded)
+        if registry_url:
+            found = wait_verified(registry_url, seeded.symbol, wait)
+            console.print(f"The registry verifies the seed's claim: {found} parties on 2009-12-02")
+    except (SeedError, IngestError) as exc:
+        console.print(f"[red]seed failed:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
+
+
+def port(what: str) -> Any:
+    """A port option of `run`, also read from TREATYWATCH_<WHAT>_PORT."""
+    return typer.Option(f"--{what}-port", envvar=f"TREATYWATCH_{what.upper()}_PORT", min=1, max=65535)
 
 
 @app.command()
 def run(
-    data_dir: Annotated[Path, typer.Option(help="Where the embedded servers keep their data.")] = Path(".data"),
-    shared: Annotated[Path, typer.Option(help="The shared folder with the seed and the UNTC snapshot.")] = SHARED,
+    data_dir: Annotated[
+        Path, typer.Option(envvar="TREATYWATCH_STATE_DIR", help="Where the embedded servers keep their data.")
+    ] = Path(".data"),
     seed: Annotated[bool, typer.Option(help="Load the Mine Ban Convention and resolution 64/56.")] = True,
+    seed_data: DataOption = DATA_DIR,
+    ingest_port: Annotated[int, port("ingest")] = Ports.ingest,
+    registry_port: Annotated[int, port("registry")] = Ports.registry,
+    notify_port: Annotated[int, port("notify")] = Ports.notify,
+    kafka_port: Annotated[int, port("kafka")] = Ports.kafka,
+    mongo_port: Annotated[int, port("mongo")] = Ports.mongo,
 ) -> None:
-    """Run the whole platform on the embedded default until Ctrl-C; data is kept for next time."""
+    """Run the whole platform on the embedded default until Ctrl-C; data is kept for next time.
+
+    A second platform beside a running one needs other ports and another data folder.
+    """
     started = time.monotonic()
     api_key = os.environ.get("TREATYWATCH_DEV_API_KEY") or "twdev_" + secrets.token_urlsafe(24)
     stack = Stack(
         data_dir=data_dir,
+        ports=Ports(kafka_port, mongo_port, ingest_port, registry_port, notify_port),
         api_key=api_key,
         kafka_bootstrap=os.environ.get("TREATYWATCH_KAFKA_BOOTSTRAP"),
         mongo_url=os.environ.get("TREATYWATCH_MONGO_URL"),
@@ -171,7 +198,7 @@ def run(
             stack.wait_ready()
         if seed:
             with console.status("loading the seed"):
-                load_seed(stack, shared)
+                load_and_verify(stack, Data(seed_data))
         console.print(f"[green]Treaty Watch is ready[/] in {time.monotonic() - started:.1f} s\n")
         console.print(f"  [bold]dashboard[/] {stack.url('registry')}/ui/", highlight=False)
         for service in SERVICES:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import random
 import shutil
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -111,6 +113,7 @@ class Stack:
     mongo_url: str | None = None
     embedded_kafka: bool = False
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _lock: IO[str] | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -134,6 +137,8 @@ class Stack:
 
     def start_servers(self, timeout_s: float = 60) -> None:
         """Start the embedded broker and database unless real ones were given."""
+        if self.kafka_bootstrap is None or self.mongo_url is None:
+            self._lock_data_dir()
         if self.kafka_bootstrap is None:
             self._refuse_busy("Kafka-protocol broker", self.ports.kafka)
             self.start_kafka(timeout_s)
@@ -242,6 +247,22 @@ class Stack:
         """Stop services first, then the database and the broker, so no event is left half handled."""
         for name in (*SERVICES, "mongo", "kafka"):
             self.stop_process(name)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def _lock_data_dir(self) -> None:
+        # Two servers on one data folder would corrupt it; the lock ends with this process, however it ends.
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.data_dir / ".lock", "w")  # noqa: SIM115 (held until stop())
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise StackError(
+                f"{self.data_dir} is in use by another Treaty Watch: give this one its own --data-dir (and ports)"
+            ) from None
 
     def _refuse_busy(self, what: str, port: int) -> None:
         if port_open(port):
