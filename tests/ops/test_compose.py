@@ -61,7 +61,8 @@ def test_images_are_pinned_and_the_services_are_built_from_the_dockerfile(compos
         if "build" in service:
             assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile"
             assert (ROOT / service["build"]["dockerfile"]).exists()
-            assert service["build"]["target"] == name
+            # Each service is built from its own target; one-shot jobs (no restart) run the cli image.
+            assert service["build"]["target"] == (name if "restart" in service else "cli"), name
         else:
             image = service["image"]
             assert re.fullmatch(r"[a-z0-9/._-]+:\d+(\.\d+)+", image), f"{name}: {image} is not pinned to a version"
@@ -83,3 +84,14 @@ def test_no_secret_is_written_in_the_file_and_every_required_variable_is_documen
     documented = set(re.findall(r"^#? ?([A-Z0-9_]+)=", example, flags=re.MULTILINE))
     assert set(REQUIRED_VARIABLE.findall(text)) <= documented
     assert set(VARIABLE.findall(text)) <= documented, "document every variable in .env.example"
+
+
+def test_up_seeds_the_platform_once_it_is_ready(compose: dict[str, Any]) -> None:
+    seed = compose["services"]["seed"]
+    assert "restart" not in seed and "profiles" not in seed, "a one-shot service that `up` starts"
+    assert seed["command"][0] == "seed" and "--registry-url" in seed["command"]
+    assert {name: c["condition"] for name, c in seed["depends_on"].items()} == {
+        "ingest": "service_healthy",
+        "registry": "service_healthy",
+    }
+    assert "TREATYWATCH_API_KEY" in seed["environment"]

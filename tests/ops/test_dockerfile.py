@@ -138,3 +138,11 @@ def test_the_image_holds_its_service_and_common_only_and_starts_healthy(service:
         # Killed, not stopped: a graceful stop waits for the unreachable broker (covered by the e2e tests).
         process.kill()
         process.wait(timeout=15)
+
+
+def test_the_cli_image_carries_the_data_it_seeds_from() -> None:
+    text = DOCKERFILE.read_text()
+    cli = text[text.index("FROM base AS cli") :]
+    assert "COPY data /app/data" in cli and "TREATYWATCH_SEED_DATA=/app/data" in cli
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "**" in ignored and "!data/" in ignored, "the build context lets data/ in"

@@ -102,6 +102,26 @@ def test_every_service_is_deployed_safely(overlay: list[Resource]) -> None:
         assert container["image"].startswith(f"treatywatch/{name}:"), f"{name}: the overlay sets no tag"
 
 
+def test_every_overlay_seeds_the_platform_once_from_the_cli_image(overlay: list[Resource]) -> None:
+    seed = by_kind(overlay, "Job")["seed"]
+    pod = seed["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    tags = {
+        d["spec"]["template"]["spec"]["containers"][0]["image"].split(":")[1]
+        for d in by_kind(overlay, "Deployment").values()
+    }
+    assert container["image"] in {f"treatywatch/cli:{tag}" for tag in tags}, "the overlay sets no tag"
+    assert container["args"][0] == "seed" and "--registry-url" in container["args"]
+    services = by_kind(overlay, "Service")
+    for flag, name in (("--ingest-url", "ingest"), ("--registry-url", "registry")):
+        port = services[name]["spec"]["ports"][0]["port"]
+        assert container["args"][container["args"].index(flag) + 1] == f"http://{name}:{port}"
+    (key,) = container["env"]
+    assert key["name"] == "TREATYWATCH_API_KEY" and "secretKeyRef" in key["valueFrom"]
+    assert pod["restartPolicy"] == "Never" and pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
 def test_no_secret_is_kept_in_the_manifests(overlay: list[Resource]) -> None:
     assert by_kind(overlay, "Secret") == {}
 
