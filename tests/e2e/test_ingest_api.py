@@ -207,3 +207,9 @@ def test_without_a_broker_ingest_answers_503_with_retry_after(servers: Stack) ->
         assert int(response.headers["retry-after"]) > 0
     finally:
         stack.stop()
+
+
+def test_an_unknown_path_or_method_is_a_problem_too(platform: Stack) -> None:
+    assert problem(httpx.get(f"{platform.url('ingest')}/v1/no-such-thing", timeout=10), 404)["title"] == "Not found"
+    wrong = httpx.delete(f"{platform.url('ingest')}/v1/events", timeout=10)
+    assert problem(wrong, 405)["title"] == "Method not allowed" and wrong.headers["allow"] == "POST"

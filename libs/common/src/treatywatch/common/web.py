@@ -8,11 +8,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import structlog
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from treatywatch.common import tracing
@@ -140,6 +141,7 @@ def create_app(
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return problem_response(invalid(validation_errors(exc)))
 
+    # Starlette's class, not FastAPI's subclass: routing's own 404 and 405 are problems too.
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
         title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(exc.status_code, "Error")
