@@ -1,4 +1,4 @@
-"""The event contract (contract.md): every event type's shape, its JSON, and what is refused."""
+"""The event contract (docs/contract.md): every event type's shape, its JSON, and what is refused."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 
-# The required data fields, as contract.md lists them (required fields first in its table).
+# The required data fields, as docs/contract.md lists them (required fields first in its table).
 REQUIRED: dict[str, tuple[str, ...]] = {
     "treaty.registered": ("treaty_id", "title"),
     "treaty.action.recorded": ("treaty_id", "participant", "action", "date"),

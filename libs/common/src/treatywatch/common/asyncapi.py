@@ -210,7 +210,7 @@ def asyncapi_document() -> dict[str, Any]:
             "title": "Treaty Watch events",
             "version": version("treatywatch-common"),
             "description": "Structured-mode CloudEvents 1.0 (JSON) on Kafka: every change to the treaty record. "
-            "Generated from the pydantic contract (`treatywatch.common.events`); see contract.md.",
+            "Generated from the pydantic contract (`treatywatch.common.events`); see docs/contract.md.",
         },
         "defaultContentType": "application/json",
         "servers": {

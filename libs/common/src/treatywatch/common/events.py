@@ -1,4 +1,4 @@
-"""The event contract: CloudEvents 1.0 envelopes and the data of every event type (see contract.md)."""
+"""The event contract: CloudEvents 1.0 envelopes and the data of every event type (see docs/contract.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Parse the plain text of a General Assembly resolution into `resolution.adopted` event data.
 
-Pure code, no I/O. The layout it expects is described in shared/domain.md ("The General Assembly
+Pure code, no I/O. The layout it expects is described in docs/domain.md ("General Assembly
 resolution"); anything it cannot find becomes a warning, never an exception, except for text that is
 not a resolution at all.
 """
