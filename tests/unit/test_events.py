@@ -87,7 +87,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "treaty": {"unts_volume": 2056, "unts_number": 35597, "treaty_id": "XXVI-5"},
             "meetings": [{"kind": "review_conference", "ordinal": 2, "place": "Cartagena", "year": 2009}],
             "paragraphs": [{"number": 1, "verb": "Invites", "text": "all States to accede", "footnotes": [1]}],
-            "claims": [{"kind": "parties", "treaty_id": "XXVI-5", "value": 156, "as_of": "2009-12-02"}],
+            "claims": [{"kind": "parties_count", "treaty_id": "XXVI-5", "value": 156, "as_of": "2009-12-02"}],
         },
     },
     "meeting.recorded": {
@@ -400,3 +400,15 @@ def test_an_action_event_is_an_action_recorded_event() -> None:
     event = event_from_dict(action("NOR"))
     assert isinstance(event, ActionRecordedEvent)
     assert event.data.date.isoformat() == "1997-12-03"
+
+
+def test_a_claim_of_a_kind_the_registry_cannot_check_is_an_error() -> None:
+    event = json.loads(json.dumps(EXAMPLES["resolution.adopted"]))
+    event["data"]["claims"][0]["kind"] = "parties"
+    with pytest.raises(ValidationError) as caught:
+        event_from_dict(event)
+    assert [e["loc"][-1] for e in caught.value.errors()] == ["kind"]
+
+
+def test_the_event_types_are_read_from_the_union_in_its_order() -> None:
+    assert tuple(EXAMPLES) == EVENT_TYPES

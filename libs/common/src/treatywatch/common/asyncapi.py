@@ -93,7 +93,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "agenda_item": "96 (t)",
             "recalls": [{"symbol": "A/RES/63/42", "date": "2008-12-02"}],
             "treaty": {"unts_volume": 2056, "unts_number": 35597, "treaty_id": "XXVI-5"},
-            "claims": [{"kind": "parties", "treaty_id": "XXVI-5", "value": 156, "as_of": "2009-12-02"}],
+            "claims": [{"kind": "parties_count", "treaty_id": "XXVI-5", "value": 156, "as_of": "2009-12-02"}],
         },
     },
     "meeting.recorded": {
