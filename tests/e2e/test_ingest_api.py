@@ -213,3 +213,23 @@ def test_an_unknown_path_or_method_is_a_problem_too(platform: Stack) -> None:
     assert problem(httpx.get(f"{platform.url('ingest')}/v1/no-such-thing", timeout=10), 404)["title"] == "Not found"
     wrong = httpx.delete(f"{platform.url('ingest')}/v1/events", timeout=10)
     assert problem(wrong, 405)["title"] == "Method not allowed" and wrong.headers["allow"] == "POST"
+
+
+def test_the_key_goes_in_the_bearer_scheme_which_every_openapi_document_declares(platform: Stack) -> None:
+    body = json.dumps(action()).encode()
+    basic = httpx.post(
+        f"{platform.url('ingest')}/v1/events",
+        content=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Basic {KEY}"},
+        timeout=10,
+    )
+    problem(basic, 401)
+    for service in ("ingest", "registry"):
+        document = httpx.get(f"{platform.url(service)}/openapi.json", timeout=10).json()
+        assert document["components"]["securitySchemes"]["HTTPBearer"] == {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer <key>`.",
+        }
+    ingest = httpx.get(f"{platform.url('ingest')}/openapi.json", timeout=10).json()
+    assert ingest["paths"]["/v1/events"]["post"]["security"] == [{"HTTPBearer": []}]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
@@ -191,22 +192,35 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+# auto_error off: a missing key is answered by the checks below as problem+json, not by FastAPI's own 403.
+BEARER = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="treatywatch"'}
+
+
+def key_scopes(request: Request, credentials: HTTPAuthorizationCredentials | None) -> frozenset[str] | None:
+    """The scopes of the request's bearer key; None without a Bearer key or with one that is not configured."""
+    if credentials is None or not credentials.credentials.strip():
+        return None
+    settings: Settings = request.app.state.settings
+    digest = hash_key(credentials.credentials.strip())
+    scopes = settings.key_scopes.get(digest)
+    if scopes is not None:
+        structlog.contextvars.bind_contextvars(api_key=digest[:8])
+    return scopes
+
+
 def require_scope(scope: str) -> Any:
     """A dependency that admits a bearer key holding `scope`: 401 without a valid key, 403 without the scope."""
 
-    async def check(request: Request) -> str:
-        settings: Settings = request.app.state.settings
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        challenge = {"WWW-Authenticate": 'Bearer realm="treatywatch"'}
-        if scheme.lower() != "bearer" or not token:
-            raise Problem(401, "Unauthorized", "an API key is required: Authorization: Bearer <key>", headers=challenge)
-        scopes = settings.key_scopes.get(hash_key(token.strip()))
+    async def check(request: Request, credentials: Credentials) -> str:
+        if credentials is None:
+            raise Problem(401, "Unauthorized", "an API key is required: Authorization: Bearer <key>", headers=CHALLENGE)
+        scopes = key_scopes(request, credentials)
         if scopes is None:
-            raise Problem(401, "Unauthorized", "the API key is not valid", headers=challenge)
+            raise Problem(401, "Unauthorized", "the API key is not valid", headers=CHALLENGE)
         if scope not in scopes:
             raise Problem(403, "Forbidden", f"the API key lacks the scope {scope!r}")
-        structlog.contextvars.bind_contextvars(api_key=hash_key(token.strip())[:8])
         return scope
 
     return Depends(check)
@@ -215,13 +229,9 @@ def require_scope(scope: str) -> Any:
 def require_read() -> Any:
     """A dependency for reads: open unless the operator set TREATYWATCH_READ_REQUIRES_KEY."""
 
-    async def check(request: Request) -> None:
+    async def check(request: Request, credentials: Credentials) -> None:
         settings: Settings = request.app.state.settings
-        if not settings.read_requires_key:
-            return
-        header = request.headers.get("authorization", "")
-        _, _, token = header.partition(" ")
-        if not token or hash_key(token.strip()) not in settings.key_scopes:
-            raise Problem(401, "Unauthorized", "reads require an API key on this deployment")
+        if settings.read_requires_key and key_scopes(request, credentials) is None:
+            raise Problem(401, "Unauthorized", "reads require an API key on this deployment", headers=CHALLENGE)
 
     return Depends(check)
