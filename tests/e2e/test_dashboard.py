@@ -217,12 +217,28 @@ def test_the_json_the_pages_add_search_latest_events_and_a_participants_reports(
     oldest_first = registry(platform, "/v1/events?limit=1000")["items"]
     assert [e["seq"] for e in latest] == [e["seq"] for e in reversed(oldest_first)][:5]
 
-    reports = registry(platform, "/v1/participants/Afghanistan/reports?as_of=2009-12-02&overdue=true")
-    assert (reports["participant"], reports["count"], reports["overdue_count"]) == ("AFG", 1, 1)
+    # The seed holds no Article 7 report: Afghanistan's seven reports are due, none is called overdue.
+    reports = registry(platform, "/v1/participants/Afghanistan/reports?as_of=2009-12-02")
+    assert (reports["participant"], reports["count"], reports["overdue_count"], reports["due_count"]) == (
+        "AFG",
+        1,
+        0,
+        7,
+    )
     owed = reports["items"][0]
-    assert (owed["treaty_id"], owed["in_force_on"]) == ("XXVI-5", "2003-03-01")
-    assert owed["overdue"][:2] == ["initial", "2003"]
-    by_treaty = registry(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02&overdue=true")
+    assert (owed["treaty_id"], owed["in_force_on"], owed["recorded"], owed["overdue"]) == (
+        "XXVI-5",
+        "2003-03-01",
+        False,
+        [],
+    )
+    assert [(r["period"], r["status"], r["overdue"]) for r in owed["reports"][:2]] == [
+        ("initial", "not_recorded", False),
+        ("2003", "not_recorded", False),
+    ]
+    assert registry(platform, "/v1/participants/AFG/reports?as_of=2009-12-02&overdue=true")["items"] == []
+    by_treaty = registry(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02")
+    assert (by_treaty["recorded"], by_treaty["overdue_count"]) == (False, 0)
     assert next(i for i in by_treaty["items"] if i["participant"] == "AFG")["reports"] == owed["reports"]
     before = registry(platform, "/v1/participants/AFG/reports?as_of=2003-01-01")
     assert before["items"] == []
@@ -235,6 +251,10 @@ def test_the_treaty_page_recomputes_every_number_for_the_chosen_date(page: Page,
     expect(page.locator("body")).to_have_attribute("data-ready", "2009-12-02")
     expect(page.locator("#stat-parties")).to_have_text("156")
     expect(page.locator("#stat-in-force")).to_have_text("156")
+    # No report recorded for the treaty: the parties' reports are due, none is called overdue.
+    due = registry(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02")["due_count"]
+    expect(page.locator("#stat-overdue")).to_have_text(f"no reports recorded ({due} due)")
+    expect(page.locator("#stat-overdue-label")).to_have_text("so no party is called overdue")
     assert page.url.endswith("/ui/treaties/XXVI-5?as_of=2009-12-02")
     expect(page.locator("#chart svg desc")).to_contain_text("On 2 Dec 2009: 156 parties")
     page.get_by_label("Numbers as of").blur()
@@ -292,9 +312,19 @@ def test_search_leads_from_the_home_page_to_a_participant(page: Page, platform: 
     expect(page.get_by_role("heading", level=1)).to_have_text("Afghanistan")
     row = page.locator("#treaties tbody tr", has_text="Mine Ban Convention")
     expect(row.locator(".badge")).to_have_text("party")
-    expect(page.locator("#reports")).to_contain_text("initial report")
+    due = registry(platform, f"/v1/participants/AFG/reports?as_of={page.get_by_label('Status as of').input_value()}")
+    expect(page.locator("#stat-overdue")).to_have_text(f"no reports recorded ({due['due_count']} due)")
     page.screenshot(path=SHOTS / "participant.png", full_page=True)
     check_accessibility(page)
+    # On the day of 64/56 as well: seven reports due under the Mine Ban Convention, none called overdue.
+    page.get_by_label("Status as of").fill("2009-12-02")
+    expect(page.locator("body")).to_have_attribute("data-ready", "2009-12-02")
+    expect(page.locator("#stat-overdue")).to_have_text("no reports recorded (7 due)")
+    expect(page.locator("#stat-overdue-label")).to_have_text("so none is called overdue")
+    reports = page.locator("#reports")
+    expect(reports.get_by_role("heading", level=3)).to_have_text("Mine Ban Convention — no reports recorded (7 due)")
+    expect(reports).to_contain_text("calls none of these 7 reports overdue")
+    expect(reports.locator(".chips")).to_have_count(0)
     page.get_by_label("Status as of").fill("2002-01-01")
     expect(page.locator("#stat-party")).to_have_text("0")
     expect(page.locator("#treaties tbody")).to_contain_text("No recorded action by this date")
@@ -313,3 +343,39 @@ def test_the_pages_fit_a_phone_screen(browser: Browser, platform: Stack) -> None
         page.screenshot(path=SHOTS / f"{name}-phone.png")
     page.context.close()
     assert errors == []
+
+
+# Last: the report it submits changes what the tests above read.
+def test_once_a_report_of_the_kind_is_recorded_the_pages_count_the_overdue_again(page: Page, platform: Stack) -> None:
+    report = {
+        "source": "/tests/e2e/dashboard",
+        "type": "report.submitted",
+        "data": {
+            "treaty_id": "XXVI-5",
+            "participant": "Afghanistan",
+            "kind": "article7",
+            "period": "initial",
+            "submitted_on": "2003-09-01",
+        },
+    }
+    response = httpx.post(f"{platform.url('ingest')}/v1/events:batch", json={"events": [report]}, headers=AUTH)
+    assert response.status_code == 202, response.text
+    overdue = wait_until(
+        lambda: (
+            (r := registry(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02&overdue=true"))["recorded"] and r
+        ),
+        "Afghanistan's initial report recorded",
+    )
+    assert overdue["overdue_count"] > 0
+
+    visit(page, platform, "/ui/treaties/XXVI-5?as_of=2009-12-02")
+    expect(page.locator("#stat-overdue")).to_have_text(str(overdue["overdue_count"]))
+    expect(page.locator("#stat-overdue-label")).to_have_text("parties with an overdue report")
+    visit(page, platform, "/ui/participants/AFG?as_of=2009-12-02")
+    expect(page.locator("#stat-overdue")).to_have_text("6")
+    expect(page.locator("#stat-overdue-label")).to_have_text("overdue reports")
+    reports = page.locator("#reports")
+    expect(reports.get_by_role("heading", level=3)).to_have_text("Mine Ban Convention — 6 overdue")
+    expect(reports.locator(".chips li")).to_have_count(6)
+    expect(reports.locator(".chips li").first).to_have_text("update for 2003, due 30 Apr 2004")
+    expect(reports).not_to_contain_text("no reports recorded")

@@ -132,8 +132,30 @@ def test_a_correction_arriving_before_what_it_corrects_wins_and_the_history_keep
     assert entry["status"] == "signatory"
 
 
+def afghanistan_reports(stack: Stack, as_of: str) -> Any:
+    """Afghanistan's entry in the treaty's reports on `as_of`, once its accession is applied."""
+    items = get(stack, f"/v1/treaties/XXVI-5/reports?as_of={as_of}")["items"]
+    return next((i for i in items if i["participant"] == "AFG"), None)
+
+
 def test_meetings_and_transparency_reports(platform: Stack) -> None:
     wait_until(lambda: seed_verified(platform), "the status file applied", timeout_s=60)
+    # No Article 7 report is recorded yet (this module submits its first below): none is called overdue.
+    entry = wait_until(lambda: afghanistan_reports(platform, "2009-12-02"), "Afghanistan's accession applied")
+    assert (entry["recorded"], entry["due_count"], entry["overdue"]) == (False, 7, [])
+    assert {(r["status"], r["overdue"]) for r in entry["reports"]} == {("not_recorded", False)}
+    everyone = get(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02")
+    assert (everyone["recorded"], everyone["count"], everyone["overdue_count"]) == (False, 156, 0)
+    assert everyone["due_count"] == sum(i["due_count"] for i in everyone["items"]) > 156
+    assert not any(i["recorded"] or i["overdue"] for i in everyone["items"])
+    unknown = get(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02&overdue=true")
+    assert (unknown["count"], unknown["overdue_count"], unknown["items"]) == (0, 0, [])
+    assert unknown["due_count"] == everyone["due_count"]
+    mine = get(platform, "/v1/participants/AFG/reports?as_of=2009-12-02")
+    assert (mine["count"], mine["overdue_count"], mine["due_count"]) == (1, 0, 7)
+    assert mine["items"][0]["recorded"] is False and mine["items"][0]["reports"] == entry["reports"]
+    assert get(platform, "/v1/participants/AFG/reports?as_of=2009-12-02&overdue=true")["items"] == []
+
     meetings = [
         {
             "type": "meeting.recorded",
@@ -161,18 +183,34 @@ def test_meetings_and_transparency_reports(platform: Stack) -> None:
     assert [(m["place"], m["start"]) for m in listed["items"]] == [("Maputo", "1999-05-03"), ("Nairobi", "2004-11-29")]
 
     def afghanistan() -> Any:
-        items = get(platform, "/v1/treaties/XXVI-5/reports?as_of=2005-06-01")["items"]
-        entry = next(i for i in items if i["participant"] == "AFG")
+        entry = afghanistan_reports(platform, "2005-06-01")
         return entry if entry["reports"][0]["submitted_on"] else None
 
     entry = wait_until(afghanistan, "Afghanistan's initial report recorded")
     assert entry["reports"] == [
-        {"period": "initial", "due_on": "2003-08-28", "submitted_on": "2003-09-01", "overdue": False},
-        {"period": "2003", "due_on": "2004-04-30", "submitted_on": None, "overdue": True},
-        {"period": "2004", "due_on": "2005-04-30", "submitted_on": None, "overdue": True},
+        {
+            "period": "initial",
+            "due_on": "2003-08-28",
+            "submitted_on": "2003-09-01",
+            "overdue": False,
+            "status": "submitted",
+        },
+        {"period": "2003", "due_on": "2004-04-30", "submitted_on": None, "overdue": True, "status": "overdue"},
+        {"period": "2004", "due_on": "2005-04-30", "submitted_on": None, "overdue": True, "status": "overdue"},
     ]
-    overdue = get(platform, "/v1/treaties/XXVI-5/reports?as_of=2005-06-01&overdue=true")
-    assert overdue["count"] == overdue["overdue_count"] >= 1
+    assert (entry["recorded"], entry["due_count"], entry["overdue"]) == (True, 3, ["2003", "2004"])
+    # One report of the kind is recorded: every other party's missing reports are overdue now.
+    overdue = get(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02&overdue=true")
+    assert overdue["recorded"] is True and overdue["count"] == overdue["overdue_count"] == 156
+    others = next(i for i in overdue["items"] if i["participant"] == "NOR")
+    assert {r["status"] for r in others["reports"]} == {"overdue"} and others["due_count"] == len(others["overdue"])
+    mine = get(platform, "/v1/participants/AFG/reports?as_of=2009-12-02&overdue=true")
+    assert (mine["count"], mine["overdue_count"], mine["due_count"]) == (1, 1, 7)
+    assert mine["items"][0]["overdue"] == ["2003", "2004", "2005", "2006", "2007", "2008"]
+    # Norway has submitted none itself: Afghanistan's report is what makes its own overdue.
+    norway = get(platform, "/v1/participants/NOR/reports?as_of=2009-12-02&overdue=true")
+    assert (norway["count"], norway["overdue_count"]) == (1, 1)
+    assert norway["items"][0]["recorded"] is True and norway["items"][0]["reports"] == others["reports"]
 
 
 def test_resolutions_are_searched_and_their_citations_followed_both_ways(platform: Stack) -> None:
@@ -186,7 +224,10 @@ def test_resolutions_are_searched_and_their_citations_followed_both_ways(platfor
             "adopted_on": "2010-12-08",
             "treaty": {"treaty_id": "XXVI-5"},
             "recalls": [{"symbol": "A/RES/64/56", "date": "2009-12-02"}],
-            "claims": [{"kind": "parties_count", "treaty_id": "XXVI-5", "value": 200}, {"kind": "mood", "value": 1}],
+            "claims": [
+                {"kind": "parties_count", "treaty_id": "XXVI-5", "value": 200},
+                {"kind": "parties_count", "treaty_id": "XXVI-99", "value": 1},
+            ],
         },
     }
     post_events(platform, [later])
@@ -199,7 +240,7 @@ def test_resolutions_are_searched_and_their_citations_followed_both_ways(platfor
     )
     contradicted, unchecked = resolution["claims"]
     assert (contradicted["verified"], contradicted["expected"], contradicted["found"]) == (False, 200, 156)
-    assert unchecked["verified"] is None and "not checked" in unchecked["reason"]
+    assert unchecked["verified"] is None and "no actions for XXVI-99" in unchecked["reason"]
     chain = resolution["citation_chain"]
     assert chain[0] == {
         "symbol": "A/RES/64/56",

@@ -21,6 +21,7 @@ from treatywatch.registry.domain import (
     current_actions,
     participant_status,
     participant_statuses,
+    report_kind_recorded,
     reports_due,
     timeline,
     treaty_entry_into_force,
@@ -469,6 +470,8 @@ def test_the_timeline_of_a_treaty_with_unknown_rules_counts_parties_only() -> No
 
 
 ARTICLE_7 = Reporting(initial_within_days=180, annual_due="04-30")
+# Some State's report of the rule's kind is recorded for the treaty: a missing one is then overdue.
+RECORDED = ("article7",)
 
 
 def test_reports_due_from_afghanistan_initial_then_annual_updates() -> None:
@@ -480,22 +483,40 @@ def test_reports_due_from_afghanistan_initial_then_annual_updates() -> None:
         ("other", "2004", date(2005, 1, 1)),
     ]
     assert reports_due(date(2003, 3, 1), date(2006, 6, 1), ARTICLE_7, submitted) == [
-        ReportDue("initial", date(2003, 8, 28), date(2003, 9, 1), overdue=False),
-        ReportDue("2003", date(2004, 4, 30), date(2004, 4, 2), overdue=False),
-        ReportDue("2004", date(2005, 4, 30), None, overdue=True),
-        ReportDue("2005", date(2006, 4, 30), None, overdue=True),
+        ReportDue("initial", date(2003, 8, 28), date(2003, 9, 1), "submitted"),
+        ReportDue("2003", date(2004, 4, 30), date(2004, 4, 2), "submitted"),
+        ReportDue("2004", date(2005, 4, 30), None, "overdue"),
+        ReportDue("2005", date(2006, 4, 30), None, "overdue"),
     ]
 
 
 def test_a_report_is_listed_once_due_and_overdue_only_after_its_day() -> None:
     in_force_on = date(2003, 3, 1)
-    assert reports_due(in_force_on, date(2003, 2, 28), ARTICLE_7) == []
-    assert reports_due(in_force_on, in_force_on, ARTICLE_7) == [ReportDue("initial", date(2003, 8, 28), None, False)]
-    on_the_day = reports_due(in_force_on, date(2003, 8, 28), ARTICLE_7)
-    assert [r.overdue for r in on_the_day] == [False]
-    assert [r.overdue for r in reports_due(in_force_on, date(2003, 8, 29), ARTICLE_7)] == [True]
-    new_year = reports_due(in_force_on, date(2004, 1, 1), ARTICLE_7)
-    assert new_year[-1] == ReportDue("2003", date(2004, 4, 30), None, overdue=False)
+    assert reports_due(in_force_on, date(2003, 2, 28), ARTICLE_7, (), RECORDED) == []
+    assert reports_due(in_force_on, in_force_on, ARTICLE_7, (), RECORDED) == [
+        ReportDue("initial", date(2003, 8, 28), None, "due")
+    ]
+    on_the_day = reports_due(in_force_on, date(2003, 8, 28), ARTICLE_7, (), RECORDED)
+    assert [(r.status, r.overdue) for r in on_the_day] == [("due", False)]
+    day_after = reports_due(in_force_on, date(2003, 8, 29), ARTICLE_7, (), RECORDED)
+    assert [(r.status, r.overdue) for r in day_after] == [("overdue", True)]
+    new_year = reports_due(in_force_on, date(2004, 1, 1), ARTICLE_7, (), RECORDED)
+    assert new_year[-1] == ReportDue("2003", date(2004, 4, 30), None, "due")
+
+
+def test_no_report_is_overdue_when_none_of_its_kind_was_ever_recorded_for_the_treaty() -> None:
+    # Afghanistan on 2 Dec 2009 with no Article 7 report in the registry: seven are due, none is called overdue.
+    for recorded_kinds in ((), ("other",), ("article 7",)):
+        reports = reports_due(date(2003, 3, 1), date(2009, 12, 2), ARTICLE_7, (), recorded_kinds)
+        assert [r.period for r in reports] == ["initial", "2003", "2004", "2005", "2006", "2007", "2008"]
+        assert {(r.status, r.overdue, r.submitted_on) for r in reports} == {("not_recorded", False, None)}
+    # Another State's report of the kind (spelt as the events spell it) or one of its own makes them overdue.
+    for submitted, recorded_kinds in (((), (" Article7 ",)), ((("ARTICLE7", "2008", date(2010, 1, 1)),), ())):
+        reports = reports_due(date(2003, 3, 1), date(2009, 12, 2), ARTICLE_7, submitted, recorded_kinds)
+        assert [r.status for r in reports] == ["overdue"] * 7
+    assert report_kind_recorded(ARTICLE_7, ["other", "Article7"])
+    assert not report_kind_recorded(ARTICLE_7, ["other"])
+    assert not report_kind_recorded(ARTICLE_7, [])
 
 
 def test_the_first_annual_update_covers_the_year_the_initial_report_falls_due() -> None:

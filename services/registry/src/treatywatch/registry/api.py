@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -12,10 +13,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from treatywatch.common.mongo import Document
 from treatywatch.common.participants import participant_code, participant_name, resolve_participant
+from treatywatch.common.rules import Reporting
 from treatywatch.common.symbols import normalize_resolution_symbol
 from treatywatch.common.web import Problem, require_read
 from treatywatch.registry import store
-from treatywatch.registry.domain import ActionRecord, ParticipantStatus, ReportDue, reports_due
+from treatywatch.registry.domain import ActionRecord, ParticipantStatus, ReportDue, report_kind_recorded, reports_due
 from treatywatch.registry.store import TreatyView, TreatyViews
 
 router = APIRouter(prefix="/v1", tags=["registry"], dependencies=[require_read()])
@@ -176,29 +178,49 @@ def _report_json(report: ReportDue) -> dict[str, Any]:
         "due_on": report.due_on.isoformat(),
         "submitted_on": _iso(report.submitted_on),
         "overdue": report.overdue,
+        "status": report.status,
     }
+
+
+def _reporting_duty(view: TreatyView, status: ParticipantStatus, as_of: date) -> tuple[Reporting, date] | None:
+    """(the treaty's reporting rule, in force on) when the participant owes reports under it by `as_of`."""
+    reporting = view.record.rules.reporting if view.record.rules else None
+    in_force_on = status.in_force_on
+    if reporting is None or status.status != "party" or in_force_on is None or in_force_on > as_of:
+        return None
+    return reporting, in_force_on
 
 
 def _reports_entry(
-    view: TreatyView, code: str, status: ParticipantStatus, as_of: date, submitted: list[tuple[str, str, date]]
-) -> dict[str, Any] | None:
-    """A party's reports due by `as_of` under the treaty's reporting rule; None when it owes none (yet)."""
-    reporting = view.record.rules.reporting if view.record.rules else None
-    if reporting is None or status.status != "party" or status.in_force_on is None:
-        return None
-    reports = reports_due(status.in_force_on, as_of, reporting, submitted)
-    if not reports:
-        return None
+    view: TreatyView,
+    code: str,
+    duty: tuple[Reporting, date],
+    as_of: date,
+    submitted: list[tuple[str, str, date]],
+    recorded_kinds: Collection[str],
+) -> dict[str, Any]:
+    """A party's reports due by `as_of` under its `_reporting_duty`.
+
+    `recorded` is false when no report of the rule's kind was ever recorded for the treaty: its reports
+    are then "not_recorded", none overdue, and `due_count` says how many there are.
+    """
+    reporting, in_force_on = duty
+    reports = reports_due(in_force_on, as_of, reporting, submitted, recorded_kinds)
     return {
         "participant": code,
         "name": view.name(code),
-        "in_force_on": status.in_force_on.isoformat(),
+        "in_force_on": in_force_on.isoformat(),
         "reports": [_report_json(r) for r in reports],
         "overdue": [r.period for r in reports if r.overdue],
+        "recorded": all(r.status != "not_recorded" for r in reports),
+        "due_count": len(reports),
     }
 
 
-@router.get("/treaties/{treaty_id}/reports", summary="Each party's transparency reports: when due, which overdue")
+@router.get(
+    "/treaties/{treaty_id}/reports",
+    summary="Each party's transparency reports: when due, which overdue, or none recorded for the treaty",
+)
 async def get_reports(
     request: Request,
     treaty_id: str,
@@ -212,16 +234,24 @@ async def get_reports(
     if reporting is None:
         return answer | {"reporting": None, "reason": f"the reporting rule of {treaty_id} is unknown", "items": []}
     submitted: defaultdict[str, list[tuple[str, str, date]]] = defaultdict(list)
+    kinds: set[str] = set()
     async for doc in store.reports_query(_db(request), treaty_id):
         submitted[doc["participant"]].append((doc["kind"], doc["period"], date.fromisoformat(doc["submitted_on"])))
-    statuses = view.record.statuses(as_of).items()
-    entries = (_reports_entry(view, code, status, as_of, submitted[code]) for code, status in statuses)
-    items = [e for e in entries if e is not None and (e["overdue"] or not overdue)]
+        kinds.add(doc["kind"])
+    entries = []
+    for code, status in view.record.statuses(as_of).items():
+        duty = _reporting_duty(view, status, as_of)
+        if duty is not None:
+            entries.append(_reports_entry(view, code, duty, as_of, submitted[code], kinds))
+    items = [e for e in entries if e["overdue"] or not overdue]
     items.sort(key=lambda item: (item["name"], item["participant"]))
     return answer | {
         "reporting": reporting.model_dump(mode="json"),
+        "recorded": report_kind_recorded(reporting, kinds),
         "count": len(items),
-        "overdue_count": sum(1 for i in items if i["overdue"]),
+        "overdue_count": sum(1 for e in entries if e["overdue"]),
+        # Of every party, whatever the filter, as `overdue_count` is.
+        "due_count": sum(e["due_count"] for e in entries),
         "items": items,
     }
 
@@ -269,7 +299,10 @@ async def get_participant(request: Request, participant: str, as_of: date | None
     }
 
 
-@router.get("/participants/{participant}/reports", summary="A participant's transparency reports in every treaty")
+@router.get(
+    "/participants/{participant}/reports",
+    summary="A participant's transparency reports in every treaty: which overdue, or none recorded for the treaty",
+)
 async def get_participant_reports(
     request: Request,
     participant: str,
@@ -280,23 +313,30 @@ async def get_participant_reports(
     code = participant_code(participant)
     db = _db(request)
     treaty_ids = await store.treaties_of(db, code)
-    items = []
+    entries = []
     for view in await _views(request).many(treaty_ids):
         status = view.record.status(code, as_of) if view is not None else None
         if view is None or status is None:
+            continue
+        duty = _reporting_duty(view, status, as_of)
+        if duty is None:
             continue
         submitted = [
             (d["kind"], d["period"], date.fromisoformat(d["submitted_on"]))
             async for d in store.participant_reports_query(db, view.treaty_id, code)
         ]
-        entry = _reports_entry(view, code, status, as_of, submitted)
-        if entry is not None and (entry["overdue"] or not overdue):
-            items.append(_treaty_summary(view) | entry)
+        kinds = [kind for kind, _, _ in submitted]
+        if not report_kind_recorded(duty[0], kinds):
+            # None of its own: only then ask whether any participant's report of the kind is recorded.
+            kinds = await store.report_kinds(db, view.treaty_id)
+        entries.append(_treaty_summary(view) | _reports_entry(view, code, duty, as_of, submitted, kinds))
+    items = [e for e in entries if e["overdue"] or not overdue]
     return {
         "participant": code,
         "as_of": as_of.isoformat(),
         "count": len(items),
-        "overdue_count": sum(1 for i in items if i["overdue"]),
+        "overdue_count": sum(1 for e in entries if e["overdue"]),
+        "due_count": sum(e["due_count"] for e in entries),
         "items": items,
     }
 

@@ -27,6 +27,7 @@ __all__ = [
     "Consent",
     "ParticipantStatus",
     "ReportDue",
+    "ReportStatus",
     "Status",
     "TimelinePoint",
     "TreatyRecord",
@@ -37,6 +38,7 @@ __all__ = [
     "display_name",
     "participant_status",
     "participant_statuses",
+    "report_kind_recorded",
     "reports_due",
     "timeline",
     "treaty_entry_into_force",
@@ -51,6 +53,7 @@ ACTIONS: tuple[str, ...] = (*_READ_FIRST, *(a for a in CONTRACT_ACTIONS if a not
 _ACTION_RANK = {action: rank for rank, action in enumerate(ACTIONS)}
 
 Status = Literal["party", "signatory", "withdrawn"]
+ReportStatus = Literal["submitted", "due", "overdue", "not_recorded"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +126,21 @@ class TimelinePoint:
 
 @dataclass(frozen=True, slots=True)
 class ReportDue:
-    """One report a participant owes: `period` is "initial" or the calendar year covered ("2008")."""
+    """One report a participant owes: `period` is "initial" or the calendar year covered ("2008").
+
+    `status` is "not_recorded" when no report of the kind was ever recorded for the treaty: the registry
+    then cannot tell a report never sent from one it was never told of, so it calls none overdue.
+    """
 
     period: str
     due_on: date
     submitted_on: date | None
-    overdue: bool
+    status: ReportStatus
+
+    @property
+    def overdue(self) -> bool:
+        """Due before the day asked about, not submitted by then, and reports of its kind are recorded."""
+        return self.status == "overdue"
 
 
 def _order_key(record: ActionRecord) -> tuple[date, int, str]:
@@ -499,27 +511,43 @@ def timeline(participations: Mapping[str, Sequence[ActionRecord]], rules: Treaty
     return TreatyRecord(participations, rules).timeline()
 
 
+def _folded(text: str) -> str:
+    """A report's kind or period as matched: trimmed and case-blind."""
+    return text.strip().casefold()
+
+
+def report_kind_recorded(reporting: Reporting, kinds: Iterable[str]) -> bool:
+    """Whether the rule's kind of report is among `kinds` (the kinds recorded for a treaty), trimmed and case-blind."""
+    wanted = _folded(reporting.kind)
+    return any(_folded(kind) == wanted for kind in kinds)
+
+
 def reports_due(
     in_force_on: date,
     as_of: date,
     reporting: Reporting,
     submitted: Iterable[tuple[str, str, date]] = (),
+    recorded_kinds: Iterable[str] = (),
 ) -> list[ReportDue]:
     """The reports a participant owes by `as_of`, each once its duty has arisen, in due order.
 
     The initial report once the treaty is in force for it; the update covering year Y once Y is over,
     for every Y from the initial report's due year. `submitted` holds (kind, period, submitted_on);
     a report counts as submitted by the earliest entry of its kind and period (trimmed, case-blind)
-    dated on or before `as_of`.
+    dated on or before `as_of`. `recorded_kinds` are the kinds of report recorded for the treaty by any
+    participant on any day: unless the rule's kind is among them (or among `submitted`), every report
+    is "not_recorded" rather than overdue.
     """
     if in_force_on > as_of:
         return []
+    submitted = list(submitted)
+    recorded = report_kind_recorded(reporting, [*recorded_kinds, *(kind for kind, _, _ in submitted)])
     first_submitted: dict[str, date] = {}
-    wanted_kind = reporting.kind.strip().casefold()
+    wanted_kind = _folded(reporting.kind)
     for kind, period, submitted_on in submitted:
-        key = period.strip().casefold()
+        key = _folded(period)
         if (
-            kind.strip().casefold() == wanted_kind
+            _folded(kind) == wanted_kind
             and submitted_on <= as_of
             and (key not in first_submitted or submitted_on < first_submitted[key])
         ):
@@ -527,7 +555,14 @@ def reports_due(
 
     def report(period: str, due_on: date) -> ReportDue:
         submitted_on = first_submitted.get(period)
-        return ReportDue(period, due_on, submitted_on, overdue=submitted_on is None and due_on < as_of)
+        status: ReportStatus
+        if submitted_on is not None:
+            status = "submitted"
+        elif not recorded:
+            status = "not_recorded"
+        else:
+            status = "overdue" if due_on < as_of else "due"
+        return ReportDue(period, due_on, submitted_on, status)
 
     initial_due = in_force_on + timedelta(days=reporting.initial_within_days)
     reports = [report("initial", initial_due)]

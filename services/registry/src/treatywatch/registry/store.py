@@ -307,6 +307,17 @@ def participant_reports_query(db: AsyncDatabase[Document], treaty_id: str, parti
     return db.reports.find({"treaty_id": treaty_id, "participant": participant})
 
 
+async def report_kinds(db: AsyncDatabase[Document], treaty_id: str) -> list[str]:
+    """The kinds of report recorded for a treaty by any participant, as the events spell them.
+
+    A distinct over the (treaty_id, participant) index rather than a find of the one kind wanted: the rule
+    matches kinds trimmed and case-blind, and SecantusDB plans a filter on `treaty_id` and `kind` as a
+    collection scan.
+    """
+    kinds: list[str] = await db.reports.distinct("kind", {"treaty_id": treaty_id})
+    return kinds
+
+
 async def participant_keys(db: AsyncDatabase[Document]) -> list[str]:
     """Every participant key (ISO code, or UN name without one) that has acted on some treaty."""
     keys: list[str | None] = await db.events.distinct("participant")

@@ -56,6 +56,8 @@ const resolutionUrl = (symbol) => `/ui/resolutions/${symbol.split("/").map(enc).
 const badge = (status) => h("span", { class: `badge ${status || "none"}` }, status || "no status");
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const actionName = (action) => (action || "").replaceAll("_", " ");
+// Where no report of a treaty's kind was ever recorded the registry cannot say which are overdue, only how many are due.
+const noneRecorded = (due) => `no reports recorded (${due} due)`;
 
 function jsonLinks(links) {
   // The footer names the JSON behind the page; the first link is the page's main data.
@@ -535,7 +537,10 @@ async function treatyPage() {
     show("#stat-in-force", stats.in_force);
     show("#stat-signatories", stats.signatories);
     show("#stat-withdrawn", stats.withdrawn);
-    show("#stat-overdue", reports.reporting ? reports.overdue_count : null);
+    const unrecorded = reports.reporting && !reports.recorded;
+    if (unrecorded) fill("#stat-overdue", h("small", {}, noneRecorded(reports.due_count)));
+    else show("#stat-overdue", reports.reporting ? reports.overdue_count : null);
+    $("#stat-overdue-label").textContent = unrecorded ? "so no party is called overdue" : "parties with an overdue report";
     participantsTable(state);
     chart();
     jsonLinks([
@@ -580,10 +585,8 @@ async function participantPage() {
   const load = async (asOf) => {
     const mine = ++generation;
     document.body.dataset.ready = "loading";
-    const [who, reports] = await Promise.all([
-      getJSON(`${base}?as_of=${asOf}`),
-      getJSON(`${base}/reports?as_of=${asOf}&overdue=true`),
-    ]);
+    // Every treaty's reports, not only the overdue: a treaty with none recorded has none overdue, yet is shown.
+    const [who, reports] = await Promise.all([getJSON(`${base}?as_of=${asOf}`), getJSON(`${base}/reports?as_of=${asOf}`)]);
     if (mine !== generation) return;
     setTitle(who.name);
     fill("#title", who.name);
@@ -591,8 +594,18 @@ async function participantPage() {
     $("#stat-party").textContent = who.party;
     $("#stat-signatory").textContent = who.signatory;
     $("#stat-withdrawn").textContent = who.withdrawn;
-    const overdue = reports.items.reduce((n, t) => n + t.overdue.length, 0);
-    $("#stat-overdue").textContent = overdue;
+    const known = reports.items.filter((t) => t.recorded);
+    const unknown = reports.items.filter((t) => !t.recorded);
+    const overdue = known.reduce((n, t) => n + t.overdue.length, 0);
+    const due = unknown.reduce((n, t) => n + t.due_count, 0);
+    // A treaty with no report recorded counts apart: its reports are due, not known to be overdue.
+    fill(
+      "#stat-overdue",
+      known.length || !unknown.length ? String(overdue) : null,
+      unknown.length ? h("small", {}, `${known.length ? " + " : ""}${noneRecorded(due)}`) : null,
+    );
+    $("#stat-overdue-label").textContent = unknown.length && !known.length ? "so none is called overdue" : "overdue reports";
+    const shown = reports.items.filter((t) => !t.recorded || t.overdue.length);
     fill(
       "#treaties tbody",
       who.items.map((t) =>
@@ -611,14 +624,23 @@ async function participantPage() {
     );
     fill(
       "#reports",
-      reports.items.length === 0
+      shown.length === 0
         ? h("p", { class: "muted" }, "No report is overdue under the treaties whose reporting rule the registry knows.")
-        : reports.items.map((t) => {
+        : shown.map((t) => {
+            const treaty = h("a", { href: treatyUrl(t.treaty_id) }, t.short_title || t.title || t.treaty_id);
+            if (!t.recorded) {
+              return h(
+                "div",
+                {},
+                h("h3", {}, treaty, ` — ${noneRecorded(t.due_count)}`),
+                h("p", { class: "muted" }, `The registry holds no report of this kind from any party to ${t.treaty_id}, so it calls none of these ${plural(t.due_count, "report")} overdue.`),
+              );
+            }
             const late = t.reports.filter((r) => r.overdue);
             return h(
               "div",
               {},
-              h("h3", {}, h("a", { href: treatyUrl(t.treaty_id) }, t.short_title || t.title || t.treaty_id), ` — ${late.length} overdue`),
+              h("h3", {}, treaty, ` — ${late.length} overdue`),
               h(
                 "ul",
                 { class: "chips", "aria-label": `Overdue reports under ${t.treaty_id}` },
@@ -629,7 +651,7 @@ async function participantPage() {
     );
     jsonLinks([
       ["participant", `${base}?as_of=${asOf}`],
-      ["overdue reports", `${base}/reports?as_of=${asOf}&overdue=true`],
+      ["reports", `${base}/reports?as_of=${asOf}`],
     ]);
     document.body.dataset.ready = asOf;
   };
