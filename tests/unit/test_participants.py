@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import DATA
-from treatywatch.common.participants import Participant, is_organisation, participant_name, resolve_participant
+from treatywatch.common.participants import (
+    Participant,
+    _strip_trailing_marks,
+    is_organisation,
+    participant_name,
+    resolve_participant,
+)
 
 UNTC = DATA.root / "untc"
 
@@ -179,3 +188,26 @@ def test_display_names_of_snapshot_codes_resolve_back_to_the_same_code() -> None
         display = participant_name(code)
         assert display is not None
         assert resolve_participant(display).code == code, (code, display)
+
+
+# The pattern the resolver used to strip trailing marks with: its meaning is the reference for the linear scan.
+OLD_TRAILING_MARKS = re.compile(r"(?:\s*[\[(]\s*\d+\s*[\])]|[\s\d,;*†‡§#¹²³⁰⁴⁵⁶⁷⁸⁹/])+$")
+
+
+@given(st.text(alphabet="ab ,;*†(1)[2] 3¹/#x", max_size=30))
+def test_trailing_marks_are_stripped_as_the_reference_pattern_strips_them(name: str) -> None:
+    text = " ".join(name.split())
+    assert _strip_trailing_marks(text) == OLD_TRAILING_MARKS.sub("", text)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("name", ["1" * 200_000 + "x", "(1" * 100_000 + "x", " " * 200_000 + "x"])
+def test_a_long_hostile_name_is_read_in_one_pass(name: str) -> None:
+    # The old pattern took 3 s on 8,000 characters and grew with the square of the length: hours here.
+    assert resolve_participant(name).code is None
+
+
+def test_the_resolvers_caches_are_bounded() -> None:
+    for i in range(5000):
+        resolve_participant(f"Nowhere {i}")
+    assert resolve_participant.cache_info().currsize <= 4096

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -125,17 +125,46 @@ _ORGANISATION = re.compile(
 )
 
 # Footnote marks the UN glues to names: trailing digits, symbols, superscripts, "[1]" or "(2)".
-_TRAILING_MARKS = re.compile(r"(?:\s*[\[(]\s*\d+\s*[\])]|[\s\d,;*†‡§#¹²³⁰⁴⁵⁶⁷⁸⁹/])+$")
+_MARKS = frozenset(",;*†‡§#¹²³⁰⁴⁵⁶⁷⁸⁹/")
 _LEADING_MARKS = re.compile(r"^[\s*†‡§#]+")
 _WHITESPACE = re.compile(r"\s+")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _SAINT = re.compile(r"\bst\b\.?")
 
 
+def _strip_trailing_marks(text: str) -> str:
+    """`text` without its trailing marks, read once from the end (a `...$` pattern retries from every position)."""
+    end = len(text)
+    while end:
+        last = text[end - 1]
+        if last in _MARKS or last.isspace() or last.isdigit():
+            end -= 1
+        elif last in "])" and (start := _bracketed_number_start(text, end - 1)) is not None:
+            end = start
+        else:
+            break
+    return text[:end]
+
+
+def _bracketed_number_start(text: str, close: int) -> int | None:
+    """Where `[ 12 ]` or `(3)` ending at `close` starts; None when the brackets hold no number."""
+    i = close - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    digits_end = i
+    while i >= 0 and text[i].isdigit():
+        i -= 1
+    if i == digits_end:
+        return None
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    return i if i >= 0 and text[i] in "[(" else None
+
+
 def clean_name(name: str) -> str:
     """The name without footnote marks and with single spaces."""
     text = _WHITESPACE.sub(" ", unicodedata.normalize("NFC", name)).strip()
-    text = _LEADING_MARKS.sub("", _TRAILING_MARKS.sub("", text))
+    text = _LEADING_MARKS.sub("", _strip_trailing_marks(text))
     return text.strip()
 
 
@@ -187,7 +216,8 @@ def _known_codes() -> dict[str, str]:
     return codes
 
 
-@cache
+# Bounded: names come from requests too, and an unbounded cache is memory anyone can fill.
+@lru_cache(maxsize=4096)
 def resolve_participant(name: str) -> Participant:
     """Resolve a UN participant name (or an alpha-3/alpha-2 code) to its ISO 3166 alpha-3 code."""
     cleaned = clean_name(name)
@@ -198,7 +228,7 @@ def resolve_participant(name: str) -> Participant:
     return Participant(code=_name_index().get(_key(cleaned)), name=cleaned)
 
 
-@cache
+@lru_cache(maxsize=4096)
 def participant_code(name: str) -> str:
     """The key a participant is known by: its ISO code, or its cleaned UN name when it has none."""
     resolved = resolve_participant(name)
