@@ -88,25 +88,40 @@ def invalid(errors: list[dict[str, Any]], detail: str = "the request does not ma
     return Problem(422, "Invalid request", detail, errors=errors)
 
 
-class Observe:
-    """Pure ASGI middleware (BaseHTTPMiddleware costs a task per request): body limit, metrics by route."""
+# Methods that carry a body: every one of them needs a key, checked before a byte of the body is read.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app, self.max_body_bytes = app, max_body_bytes
+
+def too_large(limit: int) -> HTTPException:
+    # Starlette's exception: FastAPI passes it through its body parsing, where anything else becomes a 400.
+    return HTTPException(413, f"the body exceeds {limit} bytes")
+
+
+class Observe:
+    """Pure ASGI middleware (BaseHTTPMiddleware costs a task per request): metrics by route, and the gate in front
+    of every body: a write without a valid key is refused unread, and no body may exceed the limit, counted as it
+    streams whatever its Content-Length says."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+
+    def refusal(self, scope: Scope) -> Problem | None:
+        headers = dict(scope["headers"])
+        if scope["method"] in BODY_METHODS and bearer_scopes(self.settings, headers.get(b"authorization")) is None:
+            return unauthorized()
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.settings.max_body_bytes:
+            return Problem(413, "Payload too large", f"the body exceeds {self.settings.max_body_bytes} bytes")
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.max_body_bytes:
-            response = problem_response(
-                Problem(413, "Payload too large", f"the body exceeds {self.max_body_bytes} bytes")
-            )
-            await response(scope, receive, send)
-            return
         started = time.perf_counter()
         status = 500
+        limit = self.settings.max_body_bytes
+        received = 0
 
         async def observed_send(message: Message) -> None:
             nonlocal status
@@ -114,8 +129,23 @@ class Observe:
                 status = message["status"]
             await send(message)
 
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise too_large(limit)
+            return message
+
         try:
-            await self.app(scope, receive, observed_send)
+            refused = self.refusal(scope)
+            if refused is None:
+                await self.app(scope, counted_receive, observed_send)
+            else:
+                # Closing the connection stops a client still sending a body nobody will read.
+                refused.headers = {**(refused.headers or {}), "Connection": "close"}
+                await problem_response(refused)(scope, receive, observed_send)
         finally:
             route = str(getattr(scope.get("route"), "path", "unmatched"))
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
@@ -145,12 +175,13 @@ def create_app(
     # Starlette's class, not FastAPI's subclass: routing's own 404 and 405 are problems too.
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}.get(exc.status_code, "Error")
+        titles = {401: "Unauthorized", 404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+        title = titles.get(exc.status_code, "Error")
         return problem_response(
             Problem(exc.status_code, title, str(exc.detail), headers=dict(exc.headers) if exc.headers else None)
         )
 
-    app.add_middleware(Observe, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(Observe, settings=settings)
     if tracing.enabled():
         app.add_middleware(tracing.TraceRequests)
 
@@ -187,7 +218,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Problem(413, "Payload too large", f"the body exceeds {limit} bytes")
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -198,16 +229,30 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="treatywatch"'}
 
 
-def key_scopes(request: Request, credentials: HTTPAuthorizationCredentials | None) -> frozenset[str] | None:
-    """The scopes of the request's bearer key; None without a Bearer key or with one that is not configured."""
-    if credentials is None or not credentials.credentials.strip():
+def unauthorized(detail: str = "an API key is required: Authorization: Bearer <key>") -> Problem:
+    """A 401 with the Bearer challenge."""
+    return Problem(401, "Unauthorized", detail, headers=CHALLENGE)
+
+
+def bearer_scopes(settings: Settings, authorization: bytes | str | None) -> frozenset[str] | None:
+    """The scopes of an `Authorization: Bearer <key>` value; None for another scheme or a key not configured."""
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode("latin-1")
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         return None
-    settings: Settings = request.app.state.settings
-    digest = hash_key(credentials.credentials.strip())
+    digest = hash_key(token.strip())
     scopes = settings.key_scopes.get(digest)
     if scopes is not None:
         structlog.contextvars.bind_contextvars(api_key=digest[:8])
     return scopes
+
+
+def key_scopes(request: Request, credentials: HTTPAuthorizationCredentials | None) -> frozenset[str] | None:
+    """The scopes of the request's bearer key (HTTPBearer parsed it, and declares the scheme in OpenAPI)."""
+    if credentials is None:
+        return None
+    return bearer_scopes(request.app.state.settings, f"{credentials.scheme} {credentials.credentials}")
 
 
 def require_scope(scope: str) -> Any:
@@ -215,10 +260,10 @@ def require_scope(scope: str) -> Any:
 
     async def check(request: Request, credentials: Credentials) -> str:
         if credentials is None:
-            raise Problem(401, "Unauthorized", "an API key is required: Authorization: Bearer <key>", headers=CHALLENGE)
+            raise unauthorized()
         scopes = key_scopes(request, credentials)
         if scopes is None:
-            raise Problem(401, "Unauthorized", "the API key is not valid", headers=CHALLENGE)
+            raise unauthorized("the API key is not valid")
         if scope not in scopes:
             raise Problem(403, "Forbidden", f"the API key lacks the scope {scope!r}")
         return scope
@@ -232,6 +277,6 @@ def require_read() -> Any:
     async def check(request: Request, credentials: Credentials) -> None:
         settings: Settings = request.app.state.settings
         if settings.read_requires_key and key_scopes(request, credentials) is None:
-            raise Problem(401, "Unauthorized", "reads require an API key on this deployment", headers=CHALLENGE)
+            raise unauthorized("reads require an API key on this deployment")
 
     return Depends(check)
