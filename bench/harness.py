@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Data(ROOT / "data")
 WORK = ROOT / "test-output" / "bench"
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-API_KEY = "bench-key"
+API_KEY = "bench-" + uuid.uuid4().hex
 # Live traffic touches many participations, a few actions each: every current country on 40 treaties.
 PARTICIPANTS = tuple(sorted(c.alpha_3 for c in pycountry.countries))
 TREATIES = 40

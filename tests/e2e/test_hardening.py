@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import services_on
 from treatywatch.cli.stack import SERVICES, Stack
+from treatywatch.common.settings import hash_key
 
 KEY = "hardening-" + uuid.uuid4().hex
 LIMIT = 100_000
@@ -75,3 +76,31 @@ def test_a_body_within_the_limit_with_a_key_is_read(platform: Stack) -> None:
     headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
     response = httpx.post(f"{platform.url('ingest')}/v1/events", content=json.dumps(event), headers=headers)
     assert response.status_code == 202, response.text
+
+
+READER, NO_SCOPES = "reader-" + uuid.uuid4().hex, "noscopes-" + uuid.uuid4().hex
+
+
+@pytest.fixture(scope="module")
+def private_registry(servers: Stack) -> Iterator[Stack]:
+    keys = [
+        {"name": "reader", "sha256": hash_key(READER), "scopes": ["read"]},
+        {"name": "nothing", "sha256": hash_key(NO_SCOPES), "scopes": []},
+    ]
+    env = {"TREATYWATCH_READ_REQUIRES_KEY": "true", "TREATYWATCH_API_KEYS": json.dumps(keys)}
+    with services_on(servers, "hardening-reads", ("registry",), KEY, env) as stack:
+        yield stack
+
+
+def test_where_reads_need_a_key_it_is_a_bearer_key_with_the_read_scope(private_registry: Stack) -> None:
+    url = f"{private_registry.url('registry')}/v1/treaties"
+
+    def status(authorization: str | None) -> int:
+        headers = {"Authorization": authorization} if authorization else {}
+        return httpx.get(url, headers=headers, timeout=10).status_code
+
+    assert status(None) == 401
+    assert status(f"Basic {READER}") == 401
+    assert status(f"Bearer {NO_SCOPES}") == 403
+    assert status(f"Bearer {READER}") == 200
+    assert status(f"bearer {KEY}") == 200  # the development key holds every scope; the scheme is case-blind

@@ -122,6 +122,11 @@ def test_every_overlay_seeds_the_platform_once_from_the_cli_image(overlay: list[
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
 
 
+def test_production_refuses_a_development_key() -> None:
+    config = by_kind(render(KUBERNETES / "overlays" / "prod"), "ConfigMap")["treatywatch-config"]["data"]
+    assert config["TREATYWATCH_PROFILE"] == "production"
+
+
 def test_no_secret_is_kept_in_the_manifests(overlay: list[Resource]) -> None:
     assert by_kind(overlay, "Secret") == {}
 

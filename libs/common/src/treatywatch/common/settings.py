@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SCOPES = ("ingest:write", "subscriptions:write")
+# `read`: the registry's reads where the operator requires a key for them; `subscriptions:read`: notify's
+# subscriptions and deliveries, which are private whatever the operator says about reads.
+Scope = Literal["ingest:write", "subscriptions:write", "subscriptions:read", "read"]
+SCOPES: tuple[str, ...] = get_args(Scope)
+# A development key is as strong as a generated one (`treatywatch run` makes 38 characters) or it is refused.
+DEV_KEY_MIN_LENGTH = 32
 
 
 class ApiKey(BaseModel):
@@ -18,7 +23,7 @@ class ApiKey(BaseModel):
 
     name: str
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    scopes: list[str]
+    scopes: list[Scope]
 
 
 def hash_key(raw: str) -> str:
@@ -50,6 +55,8 @@ class Settings(BaseSettings):
     mongo_db: str = ""
     api_keys: list[ApiKey] = Field(default_factory=list)
     dev_api_key: str | None = None
+    # `production` refuses a development key: every key there is a hashed, scoped TREATYWATCH_API_KEYS entry.
+    profile: Literal["development", "production"] = "development"
     read_requires_key: bool = False
     max_body_bytes: int = 10 * 1024 * 1024
     log_level: str = "info"
@@ -63,10 +70,23 @@ class Settings(BaseSettings):
             return json.loads(value) if value.strip() else []
         return value
 
+    @field_validator("dev_api_key")
+    @classmethod
+    def _strong_dev_key(cls, value: str | None) -> str | None:
+        if value and len(value) < DEV_KEY_MIN_LENGTH:
+            raise ValueError(f"must be at least {DEV_KEY_MIN_LENGTH} characters (it has every scope)")
+        return value or None
+
+    @model_validator(mode="after")
+    def _no_dev_key_in_production(self) -> Settings:
+        if self.profile == "production" and self.dev_api_key:
+            raise ValueError("a development key is refused in production: configure TREATYWATCH_API_KEYS instead")
+        return self
+
     @cached_property
     def key_scopes(self) -> dict[str, frozenset[str]]:
         """Scopes by key hash; the development key has every scope."""
-        keys = {k.sha256: frozenset(k.scopes) for k in self.api_keys}
+        keys: dict[str, frozenset[str]] = {k.sha256: frozenset(k.scopes) for k in self.api_keys}
         if self.dev_api_key:
             keys[hash_key(self.dev_api_key)] = frozenset(SCOPES)
         return keys

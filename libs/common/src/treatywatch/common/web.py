@@ -276,7 +276,12 @@ def require_read() -> Any:
 
     async def check(request: Request, credentials: Credentials) -> None:
         settings: Settings = request.app.state.settings
-        if settings.read_requires_key and key_scopes(request, credentials) is None:
+        if not settings.read_requires_key:
+            return
+        scopes = key_scopes(request, credentials)
+        if scopes is None:
             raise unauthorized("reads require an API key on this deployment")
+        if "read" not in scopes:
+            raise Problem(403, "Forbidden", "the API key lacks the scope 'read'")
 
     return Depends(check)

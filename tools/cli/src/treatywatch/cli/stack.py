@@ -9,6 +9,7 @@ import ctypes
 import fcntl
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -107,7 +108,7 @@ class Stack:
 
     data_dir: Path
     ports: Ports = field(default_factory=Ports)
-    api_key: str = "dev"
+    api_key: str = field(default_factory=lambda: "twdev_" + secrets.token_urlsafe(24))
     env: dict[str, str] = field(default_factory=dict)
     kafka_bootstrap: str | None = None
     mongo_url: str | None = None
