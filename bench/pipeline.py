@@ -25,39 +25,23 @@ from bench.harness import (
     wait_for,
 )
 from treatywatch.cli.stack import SERVICES
-from treatywatch.common.events import (
-    ActionRecorded,
-    ActionRecordedEvent,
-    Event,
-    TreatyRegistered,
-    TreatyRegisteredEvent,
-    partition_key,
-    to_json,
-    with_defaults,
-)
+from treatywatch.common.events import Event, partition_key, to_json, with_defaults
 from treatywatch.common.settings import Settings
-from treatywatch.ingest.catalog import is_catalogued
-from treatywatch.ingest.untc import parse_status_file, read_index, untc_treaty_id
+from treatywatch.ingest.service import untc_events
+from treatywatch.ingest.untc import read_index, untc_treaty_id
 
 TREATIES = DATA.treaties
 
 
 def snapshot_events() -> list[Event]:
-    """The events the import publishes, built in-process the way ingest builds them (for counts and baseline)."""
+    """The events the CLI's import publishes, built in-process by ingest's own code (for counts and baseline)."""
     titles = read_index((TREATIES.parent / "index.csv").read_text(encoding="utf-8"))
     events: list[Event] = []
     for path in sorted(TREATIES.glob("*.csv")):
         treaty_id = untc_treaty_id(path.stem)
-        if treaty_id in titles and not is_catalogued(treaty_id):
-            data = TreatyRegistered(treaty_id=treaty_id, title=titles[treaty_id].title, url=titles[treaty_id].url)
-            events.append(TreatyRegisteredEvent(id=f"reg-{treaty_id}", type="treaty.registered", data=data))
-        result = parse_status_file(path.read_text(encoding="utf-8"), treaty_id)
-        events += [
-            ActionRecordedEvent(
-                id=a.event_id, type="treaty.action.recorded", data=ActionRecorded.model_validate(a.data)
-            )
-            for a in result.actions
-        ]
+        entry = titles.get(treaty_id)
+        title, url = (entry.title, entry.url) if entry else (None, None)
+        events += untc_events(path.read_text(encoding="utf-8"), treaty_id, title, url).events
     return [with_defaults(e, None) for e in events]
 
 

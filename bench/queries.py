@@ -17,12 +17,13 @@ from pymongo import MongoClient
 
 from bench.harness import DATA, machine, running_platform, summary_ms
 from treatywatch.cli.stack import Stack
-from treatywatch.common.events import Event, event_from_dict
+from treatywatch.common.events import Event
 from treatywatch.common.kafka import Publisher, ensure_topics
 from treatywatch.common.mongo import Document
 from treatywatch.common.settings import Settings
 from treatywatch.ingest.catalog import catalog_events
-from treatywatch.ingest.untc import parse_status_file, untc_treaty_id
+from treatywatch.ingest.service import untc_events
+from treatywatch.ingest.untc import untc_treaty_id
 
 CLIENTS = 32
 REQUESTS_PER_CLIENT = 150
@@ -35,12 +36,9 @@ def snapshot() -> tuple[list[Event], list[str]]:
     treaties: set[str] = set()
     for path in sorted(DATA.treaties.glob("*.csv")):
         treaty_id = untc_treaty_id(path.stem)
-        parsed = parse_status_file(path.read_text(encoding="utf-8"), treaty_id)
-        events += [
-            event_from_dict({"id": a.event_id, "type": "treaty.action.recorded", "source": "/bench", "data": a.data})
-            for a in parsed.actions
-        ]
-        treaties |= {treaty_id} if parsed.actions else set()
+        actions = untc_events(path.read_text(encoding="utf-8"), treaty_id).events
+        events += actions
+        treaties |= {treaty_id} if actions else set()
     return events, sorted(treaties)
 
 

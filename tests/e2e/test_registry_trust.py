@@ -27,7 +27,8 @@ from treatywatch.common.kafka import Message, Publisher, ensure_topics
 from treatywatch.common.mongo import Document
 from treatywatch.common.settings import Settings
 from treatywatch.ingest.catalog import catalog_events
-from treatywatch.ingest.untc import parse_status_file, untc_treaty_id
+from treatywatch.ingest.service import untc_events
+from treatywatch.ingest.untc import untc_treaty_id
 
 # Mine Ban (XXVI-5) and some of the largest other files: about 3,000 actions.
 FILES = ("26-5.csv", "27-8.csv", "27-7.csv", "26-3.csv", "9-4.csv", "4-9.csv", "18-1.csv", "18-5.csv", "18-9.csv")
@@ -44,11 +45,7 @@ def snapshot_events() -> list[Event]:
         path = DATA.treaties / name
         if not path.exists():
             continue
-        parsed = parse_status_file(path.read_text(encoding="utf-8"), untc_treaty_id(path.stem))
-        actions += [
-            event_from_dict({"id": a.event_id, "type": "treaty.action.recorded", "source": "/tests", "data": a.data})
-            for a in parsed.actions
-        ]
+        actions += untc_events(path.read_text(encoding="utf-8"), untc_treaty_id(path.stem)).events
     rng = random.Random(4)
     corrections = []
     for original in rng.sample(actions, 12):

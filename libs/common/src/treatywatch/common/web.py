@@ -189,7 +189,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="The broker and the database answer")
+    @app.get("/readyz", tags=["health"], summary="What the service depends on answers (its broker; its database where it has one)")
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks(app).items():

@@ -1,38 +1,44 @@
-"""Ingest's HTTP routes: events, resolutions and UNTC status files in; CloudEvents to Kafka out."""
+"""Ingest's HTTP routes: read and bound the body, call the use case (service.py), answer typed or as a problem."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
-import structlog
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
-from treatywatch.common.events import (
-    ActionRecorded,
-    ActionRecordedEvent,
-    Event,
-    ResolutionAdopted,
-    ResolutionAdoptedEvent,
-    TreatyRegistered,
-    TreatyRegisteredEvent,
-    event_from_dict,
-    with_defaults,
-)
+from treatywatch.common.events import ResolutionAdopted
 from treatywatch.common.kafka import BrokerUnavailable, Publisher
-from treatywatch.common.logging import log
 from treatywatch.common.tracing import request_traceparent
-from treatywatch.common.web import Problem, invalid, read_body, require_scope, validation_errors
-from treatywatch.ingest.catalog import is_catalogued, treaties_by_unts
-from treatywatch.ingest.resolution import NotAResolution, parse_resolution
-from treatywatch.ingest.untc import NotAStatusFile, parse_status_file
+from treatywatch.common.web import Problem, invalid, read_body, require_scope
+from treatywatch.ingest import service
+from treatywatch.ingest.resolution import NotAResolution
+from treatywatch.ingest.untc import NotAStatusFile
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
-WRITE = require_scope("ingest:write")
 JSON_TYPES = ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json")
+CSV_TYPES = ("text/csv", "text/plain", "application/csv")
+# The bodies are read by hand (media type, size limit, UTF-8), so their schema is declared here.
+JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}}
+TEXT_BODY = {"requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}}
+CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
+
+
+async def _publisher(request: Request) -> Publisher:
+    publisher: Publisher = request.app.state.publisher
+    return publisher
+
+
+async def _traceparent(request: Request) -> str | None:
+    return request_traceparent(request.headers)
+
+
+Write = Annotated[str, require_scope("ingest:write")]
+Producer = Annotated[Publisher, Depends(_publisher)]
+Traceparent = Annotated[str | None, Depends(_traceparent)]
 
 
 class Accepted(BaseModel):
@@ -41,6 +47,27 @@ class Accepted(BaseModel):
 
 class BatchAccepted(BaseModel):
     ids: list[str]
+
+
+class ResolutionAnswer(BaseModel):
+    resolution: ResolutionAdopted
+    warnings: list[str]
+    id: str | None = Field(default=None, description="The published event's id; absent on a dry run")
+
+
+class Rejected(BaseModel):
+    line: int = Field(description="1-based line in the file (the header is 1)")
+    reason: str
+
+
+class UntcImported(BaseModel):
+    import_id: str = Field(description="The same for the same file: a re-import publishes the same event ids")
+    treaty_id: str
+    rows: int
+    events: int = Field(description="Events published")
+    rejected: list[Rejected]
+    unresolved: list[str] = Field(description="Participant names kept without a code")
+    columns: list[str] = Field(description="How each column was read")
 
 
 async def text_body(request: Request, media_types: tuple[str, ...], what: str) -> str:
@@ -67,39 +94,24 @@ async def json_body(request: Request) -> Any:
         raise Problem(400, "Malformed JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
 
 
-def validate_events(items: list[Any], request: Request, batch: bool) -> list[Event]:
-    """Validate every event, collecting all errors (with the event's index in a batch) before refusing."""
-    traceparent = request_traceparent(request.headers)
-    events: list[Event] = []
-    errors: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        prefix: tuple[str | int, ...] = ("events", index) if batch else ()
-        try:
-            events.append(with_defaults(event_from_dict(item), traceparent))
-        except ValidationError as exc:
-            for error in validation_errors(exc, prefix):
-                errors.append({**error, "index": index} if batch else error)
-    if errors:
-        detail = f"{len({e.get('index') for e in errors})} of {len(items)} events are invalid; none was published"
-        raise invalid(errors, detail if batch else "the event does not match the contract")
-    return events
-
-
-async def publish(request: Request, events: list[Event]) -> None:
-    """Publish and wait for the broker's acknowledgement; 503 with Retry-After when it does not answer."""
-    publisher: Publisher = request.app.state.publisher
+@contextmanager
+def problems() -> Iterator[None]:
+    """The service's refusals as problem details; a broker that does not answer is a 503 to retry."""
     try:
-        await publisher.publish_events(events)
+        yield
+    except service.ContractError as exc:
+        raise invalid(exc.errors, exc.detail) from exc
+    except NotAResolution as exc:
+        raise Problem(422, "Not a resolution", str(exc), missing=exc.missing) from exc
+    except NotAStatusFile as exc:
+        raise Problem(422, "Not a UNTC status file", exc.reason) from exc
     except BrokerUnavailable as exc:
-        log.warning("publish_failed", error=str(exc), events=len(events))
         raise Problem(
             503,
             "Broker unavailable",
             "the event broker did not acknowledge; retry with the same event ids (no duplicates are created)",
             headers={"Retry-After": "5"},
         ) from exc
-    for event in events:
-        log.info("event_published", event_id=event.id, type=event.type, trace_id=event.trace_id)
 
 
 @router.post(
@@ -107,16 +119,15 @@ async def publish(request: Request, events: list[Event]) -> None:
     status_code=202,
     response_model=Accepted,
     summary="Publish one event (a CloudEvent of a contract type)",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
+    openapi_extra=JSON_BODY,
 )
-async def post_event(request: Request, _: str = WRITE) -> JSONResponse:
+async def post_event(request: Request, _: Write, publisher: Producer, traceparent: Traceparent) -> Accepted:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise invalid([{"path": "", "message": "the body must be a JSON object", "type": "object_type"}])
-    (event,) = validate_events([body], request, batch=False)
-    structlog.contextvars.bind_contextvars(event_id=event.id, trace_id=event.trace_id)
-    await publish(request, [event])
-    return JSONResponse({"id": event.id}, status_code=202)
+    with problems():
+        event = await service.publish_event(publisher, body, traceparent)
+    return Accepted(id=event.id)
 
 
 @router.post(
@@ -124,106 +135,69 @@ async def post_event(request: Request, _: str = WRITE) -> JSONResponse:
     status_code=202,
     response_model=BatchAccepted,
     summary="Publish a batch of events, all or nothing",
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
+    openapi_extra=JSON_BODY,
 )
-async def post_batch(request: Request, _: str = WRITE) -> JSONResponse:
+async def post_batch(request: Request, _: Write, publisher: Producer, traceparent: Traceparent) -> BatchAccepted:
     body = await json_body(request)
     items = body.get("events") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise invalid([{"path": "events", "message": "a non-empty list of events is required", "type": "missing"}])
-    events = validate_events(items, request, batch=True)
-    await publish(request, events)
-    return JSONResponse({"ids": [e.id for e in events]}, status_code=202)
-
-
-TEXT = {"requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}}
-CSV = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    with problems():
+        events = await service.publish_batch(publisher, items, traceparent)
+    return BatchAccepted(ids=[e.id for e in events])
 
 
 @router.post(
     "/resolutions",
     status_code=202,
+    response_model=ResolutionAnswer,
+    response_model_exclude_none=True,
     summary="Parse a General Assembly resolution's text and publish it as `resolution.adopted`",
-    openapi_extra=TEXT,
-    responses={200: {"description": "dry run: the parse, nothing published"}},
+    openapi_extra=TEXT_BODY,
+    responses={200: {"model": ResolutionAnswer, "description": "dry run: the parse, nothing published"}},
 )
-async def post_resolution(request: Request, dry_run: bool = False, _: str = WRITE) -> JSONResponse:
+async def post_resolution(
+    request: Request,
+    response: Response,
+    _: Write,
+    publisher: Producer,
+    traceparent: Traceparent,
+    dry_run: bool = False,
+) -> ResolutionAnswer:
     text = await text_body(request, ("text/plain",), "the resolution as plain text")
-    try:
-        parsed = parse_resolution(text, treaties_by_unts())
-    except NotAResolution as exc:
-        raise Problem(422, "Not a resolution", str(exc), missing=exc.missing) from exc
-    try:
-        data = ResolutionAdopted.model_validate(parsed.data)
-    except ValidationError as exc:
-        raise invalid(validation_errors(exc), "the parsed resolution does not satisfy the contract") from exc
-    body: dict[str, Any] = {"resolution": data.model_dump(mode="json", exclude_none=True), "warnings": parsed.warnings}
+    with problems():
+        read = await service.publish_resolution(publisher, text, traceparent, dry_run=dry_run)
     if dry_run:
-        return JSONResponse(body, status_code=200)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    event = with_defaults(
-        ResolutionAdoptedEvent(
-            id=f"resolution:{data.symbol}:{digest}",
-            source="/treatywatch/ingest/resolutions",
-            type="resolution.adopted",
-            data=data,
-        ),
-        request_traceparent(request.headers),
-    )
-    await publish(request, [event])
-    return JSONResponse({**body, "id": event.id}, status_code=202)
+        response.status_code = 200
+    return ResolutionAnswer(resolution=read.data, warnings=read.warnings, id=read.event_id)
 
 
 @router.post(
     "/imports/untc",
     status_code=202,
+    response_model=UntcImported,
     summary="Import a UN Treaty Collection status file (CSV) as `treaty.action.recorded` events",
-    openapi_extra=CSV,
+    openapi_extra=CSV_BODY,
 )
 async def post_untc_import(
     request: Request,
-    treaty_id: str = Query(pattern=r"^[IVXLC]+-[0-9]+[A-Za-z0-9.-]*$", description="UNTC id, e.g. XXVI-5"),
-    title: str | None = Query(default=None, max_length=2000, description="registers the treaty when not yet known"),
-    url: str | None = Query(default=None, max_length=2000),
-    _: str = WRITE,
-) -> JSONResponse:
-    text = await text_body(request, ("text/csv", "text/plain", "application/csv"), "a UNTC status file as CSV")
-    try:
-        result = parse_status_file(text, treaty_id)
-    except NotAStatusFile as exc:
-        raise Problem(422, "Not a UNTC status file", exc.reason) from exc
-    traceparent = request_traceparent(request.headers)
-    source = f"/treatywatch/ingest/untc/{treaty_id}"
-    events: list[Event] = []
-    if title and not is_catalogued(treaty_id):
-        registered = TreatyRegistered(treaty_id=treaty_id, title=title, url=url)
-        digest = hashlib.sha256(registered.model_dump_json(exclude_none=True).encode()).hexdigest()[:16]
-        events.append(
-            TreatyRegisteredEvent(
-                id=f"untc:{treaty_id}:{digest}", source=source, type="treaty.registered", data=registered
-            )
-        )
-    try:
-        events += [
-            ActionRecordedEvent(
-                id=a.event_id, source=source, type="treaty.action.recorded", data=ActionRecorded.model_validate(a.data)
-            )
-            for a in result.actions
-        ]
-    except ValidationError as exc:
-        raise invalid(validation_errors(exc), "an imported row does not satisfy the contract") from exc
-    events = [with_defaults(e, traceparent) for e in events]
-    await publish(request, events)
-    import_id = "imp_" + hashlib.sha256(text.encode()).hexdigest()[:20]
-    return JSONResponse(
-        {
-            "import_id": import_id,
-            "treaty_id": treaty_id,
-            "rows": result.rows,
-            "events": len(events),
-            "rejected": [{"line": r.line, "reason": r.reason} for r in result.rejected],
-            "unresolved": result.unresolved,
-            "columns": result.columns,
-        },
-        status_code=202,
+    treaty_id: Annotated[str, Query(pattern=r"^[IVXLC]+-[0-9]+[A-Za-z0-9.-]*$", description="UNTC id, e.g. XXVI-5")],
+    _: Write,
+    publisher: Producer,
+    traceparent: Traceparent,
+    title: Annotated[str | None, Query(max_length=2000, description="registers the treaty when not yet known")] = None,
+    url: Annotated[str | None, Query(max_length=2000)] = None,
+) -> UntcImported:
+    text = await text_body(request, CSV_TYPES, "a UNTC status file as CSV")
+    with problems():
+        imported = await service.import_untc(publisher, text, treaty_id, traceparent, title, url)
+    status = imported.status
+    return UntcImported(
+        import_id=imported.import_id,
+        treaty_id=imported.treaty_id,
+        rows=status.rows,
+        events=len(imported.events),
+        rejected=[Rejected(line=r.line, reason=r.reason) for r in status.rejected],
+        unresolved=status.unresolved,
+        columns=status.columns,
     )

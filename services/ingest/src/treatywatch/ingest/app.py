@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from treatywatch.common import mongo
 from treatywatch.common.asyncapi import asyncapi_document
 from treatywatch.common.events import with_defaults
 from treatywatch.common.kafka import Publisher, ensure_topics
@@ -28,12 +27,11 @@ class IngestSettings(Settings):
 
 
 def build_app(settings: IngestSettings | None = None) -> FastAPI:
-    """The ingest app, wired to its broker and database."""
+    """The ingest app, wired to its broker (it keeps no database)."""
     settings = settings or IngestSettings()
     configure_logging("ingest", settings.log_level)
     configure_tracing("ingest")
     publisher = Publisher(settings, timeout_s=settings.publish_timeout_s)
-    client, db = mongo.connect(settings, "treatywatch_ingest")
 
     async def register_catalog() -> None:
         # The shipped treaties and their rules; content-hashed ids make this a no-op after the first start.
@@ -47,15 +45,13 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.publisher = publisher
-        app.state.db = db
         connecting = asyncio.create_task(connect())
         yield
         connecting.cancel()
         await publisher.stop()
-        await client.close()
 
     def checks(_: FastAPI) -> dict[str, Check]:
-        return {"kafka": publisher.ping, "mongodb": lambda: mongo.ping(db)}
+        return {"kafka": publisher.ping}
 
     app = create_app(
         title="Treaty Watch ingest",

@@ -40,4 +40,5 @@ def treaties_by_unts() -> dict[tuple[int, int], str]:
 
 
 def is_catalogued(treaty_id: str) -> bool:
+    """Whether the treaty ships with the platform (ingest registers it at start-up)."""
     return any(t.treaty_id == treaty_id for t in catalog())
