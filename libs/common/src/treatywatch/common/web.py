@@ -189,7 +189,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], summary="What the service depends on answers (its broker; its database where it has one)")
+    @app.get("/readyz", tags=["health"], summary="Its broker, and its database where it has one, answer")
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks(app).items():
