@@ -412,3 +412,15 @@ def test_a_claim_of_a_kind_the_registry_cannot_check_is_an_error() -> None:
 
 def test_the_event_types_are_read_from_the_union_in_its_order() -> None:
     assert tuple(EXAMPLES) == EVENT_TYPES
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//example.org/x", "ftp://example.org/x"])
+def test_a_treaty_link_is_an_http_or_https_url(url: str) -> None:
+    def registered(link: str) -> dict[str, Any]:
+        return {"type": "treaty.registered", "source": "/t", "data": {"treaty_id": "XXVI-5", "title": "T", "url": link}}
+
+    with pytest.raises(ValidationError) as caught:
+        event_from_dict(registered(url))
+    assert [e["loc"][-1] for e in caught.value.errors()] == ["url"]
+    link = "HTTPS://treaties.un.org/Pages/ViewDetails.aspx?mtdsg_no=XXVI-5"
+    assert event_from_dict(registered(link)).data.model_dump()["url"] == link

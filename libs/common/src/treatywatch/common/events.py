@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, assert_never, get_args
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -74,6 +75,17 @@ Text = Annotated[str, Field(min_length=1, max_length=100_000)]
 Name = Annotated[str, Field(min_length=1, max_length=500)]
 
 
+def _web_url(value: str) -> str:
+    # Pages link to it: a `javascript:` or `data:` URL would run in the reader's browser.
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http or https URL")
+    return value
+
+
+WebUrl = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_web_url)]
+
+
 class Data(BaseModel):
     """Base of every event's data: unknown fields are errors, not silently kept."""
 
@@ -97,7 +109,7 @@ class TreatyRegistered(Data):
     adopted: Adopted | None = None
     unts: Unts | None = None
     depositary: Name | None = None
-    url: Name | None = None
+    url: WebUrl | None = None
     rules: TreatyRules | None = None
 
 
