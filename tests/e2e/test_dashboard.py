@@ -1,5 +1,6 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright against ingest and registry as processes,
-loaded with the Mine Ban Convention's status file and resolution 64/56. Screenshots go to test-output/dashboard/."""
+loaded with the Mine Ban Convention's status file and resolution 64/56. Screenshots go to test-output/dashboard/.
+Every page is also checked with axe-core (`make tools` installs it), at desktop and at phone width."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import DATA, OUTPUT, services_on
+from tests.conftest import DATA, OUTPUT, ROOT, services_on
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Stack
 from treatywatch.ingest.catalog import catalog_events
@@ -34,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SHOTS = OUTPUT / "dashboard"
+AXE = ROOT / ".tools/npm/node_modules/axe-core/axe.min.js"
+# axe is served as if from the registry: the pages' Content-Security-Policy (script-src 'self') stays in force.
+AXE_PATH = "/__tests__/axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 READY = "body[data-ready]:not([data-ready='loading'])"
@@ -76,6 +80,7 @@ def seed_verified(stack: Stack) -> bool:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert CHROMIUM.exists(), "no /usr/bin/chromium: `make browser` installs Debian's chromium"
+    assert AXE.exists(), f"no {AXE.relative_to(ROOT)}: `make tools` installs axe-core"
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -86,6 +91,7 @@ def browser() -> Iterator[Browser]:
 def open_page(browser: Browser, viewport: dict[str, int]) -> tuple[Page, list[str]]:
     """A fresh page and the list its script errors and failed requests are collected in."""
     context = browser.new_context(viewport={"width": viewport["width"], "height": viewport["height"]}, locale="en-GB")
+    context.route(f"**{AXE_PATH}", lambda route: route.fulfill(path=AXE, content_type="text/javascript"))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
@@ -151,7 +157,8 @@ UNLABELLED_JS = """
   const images = [...document.querySelectorAll("img")].filter((el) => !el.hasAttribute("alt"));
   const svgs = [...document.querySelectorAll("svg")].filter(
     (el) => !el.closest("[aria-hidden=true]") && !el.parentElement.closest("svg")
-      && !(el.getAttribute("role") === "img" && (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")))
+      && !(["img", "group"].includes(el.getAttribute("role"))
+        && (el.getAttribute("aria-label") || el.getAttribute("aria-labelledby")))
   );
   return [...fields, ...images, ...svgs].map((el) => el.outerHTML.slice(0, 120));
 }
@@ -181,8 +188,23 @@ TEXT_SELECTORS = [
 ]
 
 
+AXE_JS = """
+async () => {
+  const { violations } = await axe.run(document, { resultTypes: ["violations"] });
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+"""
+
+
+def check_axe(page: Page) -> None:
+    """No violation of axe-core's rules (WCAG 2.x A and AA, and its best practices) on the page as it is now."""
+    page.add_script_tag(url=AXE_PATH)
+    violations: list[str] = page.evaluate(AXE_JS)
+    assert violations == [], f"axe on {page.url}: " + "; ".join(violations)
+
+
 def check_accessibility(page: Page) -> None:
-    """Landmarks, a name for every field, image and chart, and AA contrast (4.5:1) for the text colours."""
+    """Landmarks, a name for every field, image and chart, AA contrast (4.5:1) for the text colours, and axe."""
     for role in ("banner", "navigation", "main", "contentinfo", "search"):
         assert page.get_by_role(role).count() >= 1, f"no {role} landmark"
     assert page.locator("h1").count() == 1
@@ -191,6 +213,7 @@ def check_accessibility(page: Page) -> None:
     assert ratios, "no text measured"
     low = [(selector, ratio) for selector, ratio in ratios if ratio < 4.5]
     assert low == [], f"text below 4.5:1 contrast: {low}"
+    check_axe(page)
 
 
 def registry(stack: Stack, path: str) -> Any:
@@ -276,6 +299,7 @@ def test_the_treaty_page_recomputes_every_number_for_the_chosen_date(page: Page,
 
     # The chart marks the resolution about the treaty, and every number has its JSON a click away.
     expect(page.locator("#chart a[href='/ui/resolutions/A/RES/64/56']")).to_have_count(1)
+    expect(page.locator("#chart").get_by_role("link", name="A/RES/64/56, adopted 2 Dec 2009")).to_have_count(1)
     json_url = page.locator("#json-link").get_attribute("href")
     assert json_url == "/v1/treaties/XXVI-5/participants?as_of=2009-12-02"
     answer = page.request.get(f"{platform.url('registry')}/v1/treaties/XXVI-5/stats?as_of=2009-12-02").json()
@@ -336,11 +360,17 @@ def test_search_leads_from_the_home_page_to_a_participant(page: Page, platform: 
 
 def test_the_pages_fit_a_phone_screen(browser: Browser, platform: Stack) -> None:
     page, errors = open_page(browser, PHONE)
-    for name, path in [("treaty", "/ui/treaties/XXVI-5?as_of=2009-12-02"), ("resolution", "/ui/resolutions/64/56")]:
+    for name, path in [
+        ("treaty", "/ui/treaties/XXVI-5?as_of=2009-12-02"),
+        ("resolution", "/ui/resolutions/64/56"),
+        ("participant", "/ui/participants/AFG?as_of=2009-12-02"),
+        ("home", "/ui/?q=64%2F56"),
+    ]:
         visit(page, platform, path)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name} scrolls sideways on a phone by {overflow} px"
         page.screenshot(path=SHOTS / f"{name}-phone.png")
+        check_axe(page)
     page.context.close()
     assert errors == []
 

@@ -1,0 +1,205 @@
+// The treaty page: its numbers on a chosen date, the chart over time, its rules, participants and resolutions.
+import { asOfControl } from "./asof.js";
+import { enc, getJSON } from "./api.js";
+import { drawChart } from "./chart.js";
+import { jsonLinks, pathTail, setTitle, showError, start } from "./chrome.js";
+import { $, fill, h } from "./dom.js";
+import { MONTHS, fmtDate, ordinalWord, participantUrl, resolutionUrl, time, webUrl } from "./format.js";
+import { noneRecorded, statusCells } from "./status.js";
+
+function describeDelay(delay, from) {
+  const days = delay.days ? ` plus ${delay.days} days` : "";
+  if (delay.anchor === "first_day_of_month") {
+    return `on the first day of the ${ordinalWord(delay.months).toLowerCase()} month after the month of ${from}${days}`;
+  }
+  return `${delay.months} months${days} after ${from}`;
+}
+
+function describeRules(rules) {
+  const unknown = (what) => h("li", {}, `${what}: `, h("span", { class: "muted" }, "unknown to the registry"));
+  if (!rules) return [h("li", { class: "muted" }, "The registry knows none of this treaty's rules, so it does not compute when it is in force.")];
+  const eif = rules.entry_into_force;
+  const r = rules.reporting;
+  return [
+    eif
+      ? h("li", {}, h("b", {}, "Entry into force: "), describeDelay(eif.delay, `the deposit of the ${eif.instruments}th binding instrument`))
+      : unknown("Entry into force"),
+    rules.later_participants
+      ? h("li", {}, h("b", {}, "For a State joining later: "), describeDelay(rules.later_participants, "its deposit"))
+      : unknown("For a State joining later"),
+    rules.withdrawal
+      ? h("li", {}, h("b", {}, "Withdrawal: "), "takes effect ", describeDelay(rules.withdrawal, "the depositary receives it"))
+      : unknown("Withdrawal"),
+    r
+      ? h(
+          "li",
+          {},
+          h("b", {}, "Reporting: "),
+          `an initial report (${r.kind}) within ${r.initial_within_days} days of entry into force for the State, then an annual update by ${Number(r.annual_due.slice(3))} ${MONTHS[Number(r.annual_due.slice(0, 2)) - 1]} covering the previous year`,
+        )
+      : unknown("Reporting"),
+  ];
+}
+
+// Meetings recorded as events, then those the resolutions list (placed mid-year when only the year is known).
+function meetingMarkers(recorded, resolutions) {
+  const byKey = new Map();
+  for (const m of recorded) {
+    byKey.set(`${m.kind}|${m.ordinal}`, { ...m, date: m.start, label: `${fmtDate(m.start)} to ${fmtDate(m.end)}` });
+  }
+  for (const r of resolutions) {
+    for (const m of r.meetings || []) {
+      const key = `${m.kind}|${m.ordinal}`;
+      const date = m.start || (m.year ? `${m.year}-07-01` : null);
+      if (!date || byKey.has(key)) continue;
+      byKey.set(key, { ...m, date, label: m.start ? `${fmtDate(m.start)} to ${fmtDate(m.end || m.start)}` : String(m.year) });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => (a.date < b.date ? -1 : 1));
+}
+
+const SORT_VALUES = {
+  name: (p) => p.name || p.participant,
+  status: (p) => p.status || "",
+  signature: (p) => p.signature || null,
+  consent: (p) => (p.consent ? p.consent.date : null),
+  in_force_on: (p) => p.in_force_on || null,
+  withdrawal: (p) => (p.withdrawal ? p.withdrawal.date : null),
+};
+
+function participantsTable(state) {
+  const table = $("#participants");
+  const needle = $("#filter").value.trim().toLowerCase();
+  const wanted = $("#status").value;
+  const value = SORT_VALUES[state.sort];
+  const rows = state.items
+    .filter((p) => !wanted || p.status === wanted)
+    .filter((p) => !needle || `${p.name} ${p.participant}`.toLowerCase().includes(needle))
+    .sort((a, b) => {
+      const [va, vb] = [value(a), value(b)];
+      if (va === vb) return (a.name || "").localeCompare(b.name || "");
+      if (va === null) return 1; // missing dates last, whichever the direction
+      if (vb === null) return -1;
+      return (va < vb ? -1 : 1) * state.direction;
+    });
+  for (const th of table.querySelectorAll("th")) {
+    const key = th.querySelector("button").dataset.key;
+    if (key === state.sort) th.setAttribute("aria-sort", state.direction > 0 ? "ascending" : "descending");
+    else th.removeAttribute("aria-sort");
+  }
+  fill(
+    table.tBodies[0],
+    rows.map((p) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, h("a", { href: participantUrl(p.participant) }, p.name || p.participant), h("span", { class: "sub id" }, p.participant)),
+        statusCells(p),
+      ),
+    ),
+    rows.length === 0 ? h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No participant matches.")) : null,
+  );
+  $("#shown").textContent = `Showing ${rows.length} of ${state.items.length} participants on ${fmtDate(state.asOf)}`;
+}
+
+function treatyFacts(treatyId, treaty) {
+  const fact = (label, ...value) => h("div", {}, h("dt", {}, label), h("dd", {}, ...value));
+  return [
+    fact("UNTC id", h("span", { class: "mono" }, treatyId)),
+    treaty.unts ? fact("UN Treaty Series", `vol. ${treaty.unts.volume}, No. ${treaty.unts.number}`) : null,
+    treaty.adopted ? fact("Adopted", treaty.adopted.place ? `${treaty.adopted.place}, ` : "", time(treaty.adopted.date)) : null,
+    fact("Entered into force", treaty.entry_into_force ? time(treaty.entry_into_force) : h("span", { class: "muted" }, "not known")),
+    treaty.depositary ? fact("Depositary", treaty.depositary) : null,
+    fact("Participants on record", String(treaty.participants)),
+    webUrl(treaty.url) ? fact("Source", h("a", { href: treaty.url, rel: "external noopener" }, "UN Treaty Collection")) : null,
+  ];
+}
+
+function showStats(stats, reports) {
+  const show = (id, value) => ($(id).textContent = value === null || value === undefined ? "unknown" : String(value));
+  show("#stat-parties", stats.parties);
+  show("#stat-in-force", stats.in_force);
+  show("#stat-signatories", stats.signatories);
+  show("#stat-withdrawn", stats.withdrawn);
+  const unrecorded = reports.reporting && !reports.recorded;
+  if (unrecorded) fill("#stat-overdue", h("small", {}, noneRecorded(reports.due_count)));
+  else show("#stat-overdue", reports.reporting ? reports.overdue_count : null);
+  $("#stat-overdue-label").textContent = unrecorded ? "so no party is called overdue" : "parties with an overdue report";
+}
+
+async function treatyPage() {
+  const treatyId = pathTail("/ui/treaties/");
+  const base = `/v1/treaties/${enc(treatyId)}`;
+  const state = { items: [], sort: "name", direction: 1, asOf: null };
+  const [treaty, timeline, recorded, resolutionList] = await Promise.all([
+    getJSON(base),
+    getJSON(`${base}/timeline`),
+    getJSON(`${base}/meetings`),
+    getJSON(`/v1/resolutions?treaty_id=${enc(treatyId)}&limit=1000`),
+  ]);
+  const title = treaty.short_title || treaty.title || treatyId;
+  setTitle(title);
+  fill("#title", title);
+  fill("#subtitle", treaty.short_title ? treaty.title : "", treaty.registered ? "" : " This treaty has recorded actions but was never registered, so its rules are unknown.");
+  fill("#facts", treatyFacts(treatyId, treaty));
+  fill("#rules", describeRules(treaty.rules));
+  const resolutions = resolutionList.items.filter((r) => r.adopted_on).sort((a, b) => (a.adopted_on < b.adopted_on ? -1 : 1));
+  const full = await Promise.all(resolutions.map((r) => getJSON(`/v1/resolutions/${enc(r.symbol)}`).catch(() => r)));
+  const meetings = meetingMarkers(recorded.items, full);
+  fill(
+    "#resolutions",
+    resolutions.map((r) => h("li", {}, h("a", { href: resolutionUrl(r.symbol) }, r.symbol), ` — ${r.title || ""} (`, time(r.adopted_on), ")")),
+    resolutions.length === 0 ? h("li", { class: "muted" }, "No resolution about this treaty is recorded.") : null,
+  );
+
+  const chart = () =>
+    drawChart($("#chart"), { treatyId, points: timeline.points, resolutions, meetings, asOf: state.asOf, onPick: (d) => pick(d) });
+  let generation = 0;
+  const load = async (asOf) => {
+    const mine = ++generation;
+    document.body.dataset.ready = "loading";
+    const [stats, participants, reports] = await Promise.all([
+      getJSON(`${base}/stats?as_of=${asOf}`),
+      getJSON(`${base}/participants?as_of=${asOf}`),
+      getJSON(`${base}/reports?as_of=${asOf}&overdue=true`),
+    ]);
+    if (mine !== generation) return; // a later date was picked meanwhile
+    state.asOf = asOf;
+    state.items = participants.items;
+    showStats(stats, reports);
+    participantsTable(state);
+    chart();
+    jsonLinks([
+      ["participants", `${base}/participants?as_of=${asOf}`],
+      ["treaty", base],
+      ["stats", `${base}/stats?as_of=${asOf}`],
+      ["timeline", `${base}/timeline`],
+      ["overdue reports", `${base}/reports?as_of=${asOf}&overdue=true`],
+      ["resolutions", `/v1/resolutions?treaty_id=${enc(treatyId)}`],
+    ]);
+    document.body.dataset.ready = asOf;
+  };
+  const input = asOfControl((asOf) => load(asOf).catch(showError));
+  const pick = (asOf) => {
+    input.value = asOf;
+    input.dispatchEvent(new Event("change"));
+  };
+  $("#filter").addEventListener("input", () => participantsTable(state));
+  $("#status").addEventListener("change", () => participantsTable(state));
+  for (const button of document.querySelectorAll("#participants th button")) {
+    button.addEventListener("click", () => {
+      const key = button.dataset.key;
+      state.direction = state.sort === key ? -state.direction : 1;
+      state.sort = key;
+      participantsTable(state);
+    });
+  }
+  let resizing;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => state.asOf && chart(), 150);
+  });
+  await load(input.value);
+}
+
+start(treatyPage);
