@@ -369,3 +369,14 @@ def test_metrics_report_outcomes_latency_and_the_queue(platform: Stack) -> None:
         "treatywatch_notify_oldest_pending_delivery_age_seconds",
     ):
         assert name in text
+
+
+def test_null_in_a_patch_clears_only_what_a_subscription_may_lack(platform: Stack) -> None:
+    subscription_id, _ = subscribe(platform, "http://127.0.0.1:9/hook", a_treaty(), description="office", rate_limit=5)
+    nulls = dict.fromkeys(("url", "event_types", "filter", "headers", "enabled", "description", "rate_limit"))
+    patched = notify(platform, "PATCH", f"/v1/subscriptions/{subscription_id}", nulls)
+    assert patched.status_code == 200, patched.text
+    found = patched.json()
+    assert (found["url"], found["event_types"], found["enabled"]) == ("http://127.0.0.1:9/hook", ["treaty.*"], True)
+    assert (found["description"], found["rate_limit"]) == (None, None)
+    assert subscription(platform, subscription_id) == found

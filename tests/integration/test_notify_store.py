@@ -17,6 +17,7 @@ from treatywatch.cli.stack import Stack
 from treatywatch.common.events import Event, event_from_dict, to_json
 from treatywatch.common.mongo import Document
 from treatywatch.notify import store
+from treatywatch.notify.api import Delivery, Subscription
 from treatywatch.notify.domain import delivery_id
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -191,8 +192,9 @@ async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Doc
     assert stored["attempts"] == [failed]
     assert (stored["attempt_count"], stored["cycle_attempts"]) == (1, 1)
     assert (stored["status"], stored["next_attempt_at"], stored["lease"]) == ("pending", retry_at, None)
-    public = store.public_delivery(stored)
-    assert public["id"] == msg_id and not {"_id", "body", "lease"} & public.keys()
+    public = Delivery.of(stored).model_dump(mode="json", exclude_unset=True)
+    assert public["id"] == msg_id and not {"_id", "body", "lease", "cycle_attempts"} & public.keys()
+    assert public["attempts"] == [{"at": NOW.isoformat(), "status_code": 503, "latency_ms": 12.5}]
 
 
 async def test_a_delivery_written_with_its_first_outcome_equals_one_recorded_after_its_insert(
@@ -215,17 +217,15 @@ async def test_a_delivery_written_with_its_first_outcome_equals_one_recorded_aft
 async def test_a_failed_delivery_is_requeued_with_a_fresh_cycle(db: AsyncDatabase[Document]) -> None:
     msg_id = await add(db, action())
     await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "w")
-    await store.record_attempts(db, [store.Outcome(msg_id, "sub_1", "w", {"at": NOW}, "failed", None)])
+    await store.record_attempts(
+        db, [store.Outcome(msg_id, "sub_1", "w", {"at": NOW, "latency_ms": 1.0}, "failed", None)]
+    )
     assert await store.requeue_failed(db, [msg_id, "msg_missing"], LATER) == 1
     assert await store.requeue_failed(db, [msg_id], LATER) == 0
     stored = await db.deliveries.find_one({"_id": msg_id})
     assert stored is not None
     assert (stored["status"], stored["cycle_attempts"], stored["attempt_count"]) == ("pending", 0, 1)
-    assert public_next(stored) == LATER
-
-
-def public_next(doc: Document) -> Any:
-    return store.public_delivery(doc)["next_attempt_at"]
+    assert Delivery.of(stored).next_attempt_at == LATER
 
 
 async def test_disable_fails_the_pending_deliveries(db: AsyncDatabase[Document]) -> None:
@@ -264,3 +264,53 @@ async def test_delete_subscription_takes_its_deliveries(db: AsyncDatabase[Docume
     assert await store.delete_subscription(db, "sub_1")
     assert not await store.delete_subscription(db, "sub_1")
     assert [d["subscription_id"] async for d in db.deliveries.find({})] == ["sub_2"]
+
+
+async def test_a_subscription_is_read_changed_and_shown_without_its_secrets(db: AsyncDatabase[Document]) -> None:
+    fields: Document = {
+        "url": "https://example.org/hook",
+        "event_types": ["*"],
+        "filter": {"treaty_ids": [], "participants": []},
+        "description": None,
+        "enabled": True,
+        "headers": {},
+        "rate_limit": None,
+    }
+    first = store.new_subscription(fields, "whsec_first", NOW)
+    second = store.new_subscription(fields, "whsec_second", LATER)
+    assert first["_id"] != second["_id"]
+    for made in (second, first):
+        await store.add_subscription(db, made)
+    assert [s["_id"] for s in await store.all_subscriptions(db)] == [first["_id"], second["_id"]]
+    assert await store.find_subscription(db, "sub_missing") is None
+
+    await store.change_subscription(db, first["_id"], {"description": "the treaty office", "rate_limit": 2.0})
+    previous = [{"secret": "whsec_first", "expires_at": LATER}]
+    await store.replace_secret(db, first["_id"], "whsec_new", previous)
+    stored = await store.find_subscription(db, first["_id"])
+    assert stored is not None
+    assert (stored["secret"], stored["previous_secrets"]) == ("whsec_new", previous)
+    assert (stored["description"], stored["rate_limit"]) == ("the treaty office", 2.0)
+
+    public = Subscription.of(stored).model_dump(mode="json", exclude_unset=True)
+    assert "whsec" not in str(public)
+    assert public["id"] == first["_id"] and public["previous_secrets_expire_at"] == [LATER.isoformat()]
+    assert public["created_at"] == NOW.isoformat() and "disabled_reason" not in public
+
+
+async def test_a_subscriptions_deliveries_are_listed_newest_first_by_status(db: AsyncDatabase[Document]) -> None:
+    early, late, other = action("NOR"), action("SWE"), action("FIN")
+    early_id = await add(db, early)
+    late_id = await add(db, late, LATER)
+    await add(db, other, sub_id="sub_2")
+    await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "w")
+    await store.record_attempts(
+        db, [store.Outcome(early_id, "sub_1", "w", {"at": NOW, "latency_ms": 1.0}, "failed", None)]
+    )
+    listed = await store.subscription_deliveries(db, "sub_1", None, 10)
+    assert [d["_id"] for d in listed] == [late_id, early_id]
+    assert [d["_id"] for d in await store.subscription_deliveries(db, "sub_1", "failed", 10)] == [early_id]
+    assert [d["_id"] for d in await store.subscription_deliveries(db, "sub_1", None, 1)] == [late_id]
+    found = await store.find_delivery(db, early_id)
+    assert found is not None and found["status"] == "failed"
+    assert await store.find_delivery(db, "msg_missing") is None

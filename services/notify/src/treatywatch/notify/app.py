@@ -22,6 +22,7 @@ from treatywatch.notify.consumer import Matcher
 from treatywatch.notify.delivery import Deliverer, Tuning
 from treatywatch.notify.domain import Policy
 from treatywatch.notify.sender import Sender
+from treatywatch.notify.service import Notify
 from treatywatch.notify.store import create_indexes
 
 
@@ -83,6 +84,7 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
     )
     sender = Sender(settings.webhook_http_hosts, settings.delivery_timeout_s, settings.delivery_max_connections)
     deliverer = Deliverer(db, policy, tuning, sender)
+    notify = Notify(db, deliverer, settings.webhook_http_hosts, settings.secret_grace_s)
 
     async def consume() -> None:
         await keep_trying("mongodb", lambda: create_indexes(db))
@@ -92,8 +94,7 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = db
-        app.state.deliverer = deliverer
+        app.state.notify = notify
         consuming = asyncio.create_task(consume())
         delivering = asyncio.create_task(deliverer.run())
         yield
@@ -122,6 +123,6 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    """Run notify (port 8003 unless TREATYWATCH_PORT says otherwise)."""
+    """Run notify on its configured host and port."""
     settings = NotifySettings()
     serve(build_app(settings), settings.host, settings.port, settings.log_level)

@@ -46,26 +46,29 @@ OLDEST_PENDING = Gauge(
     "treatywatch_notify_oldest_pending_delivery_age_seconds", "Age of the oldest pending delivery (0 when none)"
 )
 IN_FLIGHT = Gauge("treatywatch_notify_attempts_in_flight", "Attempts being sent right now")
+# Outcomes the recorder writes in one bulk write at most.
+RECORD_BATCH = 500
 
 
 @dataclass(frozen=True)
 class Tuning:
     """How hard the engine works: timeouts, concurrency, memory and how often it looks at the database."""
 
-    timeout_s: float = 15.0
-    subscription_concurrency: int = 4
-    buffer: int = 1000
-    max_connections: int = 256
+    timeout_s: float
+    subscription_concurrency: int
+    buffer: int
+    max_connections: int
+    hold_wait_s: float
+    first_attempt_wait_s: float
+    worker_ttl_s: float
+    idle_poll_s: float
+    refresh_s: float
+    gauges_s: float
     max_unrecorded: int = 128
-    hold_wait_s: float = 5.0
-    first_attempt_wait_s: float = 1.0
-    worker_ttl_s: float = 30.0
-    idle_poll_s: float = 5.0
-    refresh_s: float = 2.0
-    gauges_s: float = 10.0
 
 
 def now_utc() -> datetime:
+    """The current time, in UTC."""
     return datetime.now(UTC)
 
 
@@ -304,14 +307,14 @@ class Deliverer:
             # not be written is tried again (its deliveries stay leased to this worker until then).
             if not batch:
                 batch.append(await self._outcomes.get())
-            batch += self._drain(500 - len(batch))
+            batch += self._drain(RECORD_BATCH - len(batch))
             if await self._write(batch):
                 batch = []
             else:
                 await asyncio.sleep(self.tuning.idle_poll_s / 5)
 
     async def _flush(self) -> None:
-        while batch := self._drain(500):
+        while batch := self._drain(RECORD_BATCH):
             await self._write(batch)
 
     def _drain(self, limit: int) -> list[store.Outcome]:

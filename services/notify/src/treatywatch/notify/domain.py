@@ -4,32 +4,42 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import ipaddress
 import re
 import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 from urllib.parse import urlsplit
 
-from treatywatch.common.events import Event
+from standardwebhooks import Webhook
+
+from treatywatch.common.events import (
+    EVENT_TYPES,
+    ActionRecordedEvent,
+    Event,
+    MeetingRecordedEvent,
+    ReportSubmittedEvent,
+    ResolutionAdoptedEvent,
+    TreatyRegisteredEvent,
+)
 from treatywatch.common.participants import participant_code
+
+# The type of the event `POST /v1/subscriptions/{id}/test` sends; not part of the event contract.
+TEST_EVENT_TYPE = "webhook.test"
 
 
 def new_secret() -> str:
-    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64 (the library only reads secrets)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """The `webhook-signature` value: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`."""
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    """The `webhook-signature` entry of one secret, `v1,<base64 HMAC-SHA256>`, made by the Standard Webhooks library."""
+    return Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, UTC), body.decode())
 
 
 def signatures(secrets_: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> str:
@@ -43,10 +53,15 @@ def signing_secrets(subscription: dict[str, Any], now: datetime) -> list[str]:
     return [subscription["secret"], *previous]
 
 
-def verify(secret: str, msg_id: str, timestamp: int, body: bytes, header: str) -> bool:
-    """Whether any signature in a `webhook-signature` header is valid for this secret (constant time)."""
-    expected = sign(secret, msg_id, timestamp, body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in header.split())
+def secrets_after_rotation(subscription: dict[str, Any], grace_s: float, now: datetime) -> list[dict[str, Any]]:
+    """The previous secrets once a new one replaces the current: it and the unexpired ones sign for `grace_s` more.
+
+    A zero grace period is for a leaked secret: every earlier secret stops signing at once.
+    """
+    if grace_s <= 0:
+        return []
+    kept = [p for p in subscription.get("previous_secrets") or [] if p["expires_at"] > now]
+    return [{"secret": subscription["secret"], "expires_at": now + timedelta(seconds=grace_s)}, *kept]
 
 
 def delivery_id(subscription_id: str, event_id: str) -> str:
@@ -67,11 +82,29 @@ def type_matches(patterns: Sequence[str], event_type: str) -> bool:
 
 def event_treaty(event: Event) -> str | None:
     """The treaty an event concerns, where it names one."""
-    data: Any = event.data
-    if hasattr(data, "treaty_id"):
-        return str(data.treaty_id)
-    treaty = getattr(data, "treaty", None)
-    return treaty.treaty_id if treaty is not None else None
+    match event:
+        case (
+            ActionRecordedEvent(data=data)
+            | ReportSubmittedEvent(data=data)
+            | TreatyRegisteredEvent(data=data)
+            | MeetingRecordedEvent(data=data)
+        ):
+            return data.treaty_id
+        case ResolutionAdoptedEvent(data=data):
+            return data.treaty.treaty_id if data.treaty is not None else None
+        case _:
+            assert_never(event)
+
+
+def event_participant(event: Event) -> str | None:
+    """The participant an event names, where it names one."""
+    match event:
+        case ActionRecordedEvent(data=data) | ReportSubmittedEvent(data=data):
+            return data.participant
+        case TreatyRegisteredEvent() | ResolutionAdoptedEvent() | MeetingRecordedEvent():
+            return None
+        case _:
+            assert_never(event)
 
 
 def matches(subscription: dict[str, Any], event: Event) -> bool:
@@ -88,7 +121,7 @@ def matches(subscription: dict[str, Any], event: Event) -> bool:
     participants = filters.get("participants") or []
     if not participants:
         return True
-    participant = getattr(event.data, "participant", None)
+    participant = event_participant(event)
     return participant is not None and participant_code(participant) in {participant_code(p) for p in participants}
 
 
@@ -125,9 +158,9 @@ class Policy:
     """How deliveries are retried and when a failing subscription is disabled."""
 
     schedule_s: tuple[float, ...]
-    jitter: float = 0.2
-    retry_after_max_s: float = 86400.0
-    disable_after_s: float = 5 * 86400.0
+    jitter: float
+    retry_after_max_s: float
+    disable_after_s: float
 
 
 @dataclass(frozen=True)
@@ -228,6 +261,25 @@ def url_problem(url: str, allowed_http_hosts: Sequence[str]) -> str | None:
     return None
 
 
+def subscription_problems(
+    url: str | None,
+    event_types: Sequence[str] | None,
+    headers: dict[str, str] | None,
+    allowed_http_hosts: Sequence[str],
+) -> list[dict[str, str]]:
+    """Why a subscription's URL, event types or headers (those given) are refused, as {path, message, type}."""
+    errors = []
+    if url is not None and (reason := url_problem(url, allowed_http_hosts)):
+        errors.append({"path": "url", "message": reason, "type": "url_refused"})
+    for i, pattern in enumerate(event_types or []):
+        if pattern != TEST_EVENT_TYPE and not any(type_matches([pattern], t) for t in EVENT_TYPES):
+            errors.append(
+                {"path": f"event_types.{i}", "message": f"{pattern!r} matches no event type", "type": "unknown_type"}
+            )
+    errors += [{"path": "headers", "message": m, "type": "header_refused"} for m in header_problems(headers or {})]
+    return errors
+
+
 def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address a host names literally, in any spelling the resolver accepts (`127.1`, `0x7f000001`)."""
     try:
@@ -263,7 +315,7 @@ def webhook_test_event(subscription_id: str, event_id: str, now: datetime) -> di
         "specversion": "1.0",
         "id": event_id,
         "source": "/treatywatch/notify",
-        "type": "webhook.test",
+        "type": TEST_EVENT_TYPE,
         "time": now.isoformat().replace("+00:00", "Z"),
         "subject": subscription_id,
         "datacontenttype": "application/json",

@@ -10,10 +10,10 @@ scans the collection, so claims are conditional `update_one`s in one `bulk_write
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -42,8 +42,49 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
         await db[name].create_indexes(models)
 
 
+def new_subscription(fields: Document, secret: str, now: datetime) -> Document:
+    """A subscription with a fresh id, its first secret and no previous ones."""
+    return {
+        "_id": "sub_" + secrets.token_hex(12),
+        **fields,
+        "secret": secret,
+        "previous_secrets": [],
+        "created_at": now,
+    }
+
+
+async def add_subscription(db: AsyncDatabase[Document], subscription: Document) -> None:
+    """Record a new subscription."""
+    await db.subscriptions.insert_one(subscription)
+
+
+async def find_subscription(db: AsyncDatabase[Document], subscription_id: str) -> Document | None:
+    """The subscription, if there is one."""
+    return await db.subscriptions.find_one({"_id": subscription_id})
+
+
+async def all_subscriptions(db: AsyncDatabase[Document]) -> list[Document]:
+    """Every subscription, oldest first."""
+    return [d async for d in db.subscriptions.find({}).sort("created_at", 1)]
+
+
 async def enabled_subscriptions(db: AsyncDatabase[Document]) -> list[Document]:
+    """The subscriptions that receive deliveries."""
     return [d async for d in db.subscriptions.find({"enabled": True})]
+
+
+async def change_subscription(db: AsyncDatabase[Document], subscription_id: str, changes: Document) -> None:
+    """Set the given fields of a subscription."""
+    await db.subscriptions.update_one({"_id": subscription_id}, {"$set": changes})
+
+
+async def replace_secret(
+    db: AsyncDatabase[Document], subscription_id: str, secret: str, previous: Sequence[Document]
+) -> None:
+    """The subscription's new secret and the previous ones that still sign until they expire."""
+    await db.subscriptions.update_one(
+        {"_id": subscription_id}, {"$set": {"secret": secret, "previous_secrets": list(previous)}}
+    )
 
 
 async def record_events(db: AsyncDatabase[Document], events: Sequence[Event], now: datetime) -> set[str]:
@@ -84,12 +125,28 @@ def new_delivery(
 
 
 def event_delivery(subscription: Document, event: Event, now: datetime) -> Document:
+    """A pending delivery of a consumed event to a subscription."""
     return new_delivery(subscription["_id"], event.id, event.type, to_json(event).decode(), event.traceparent, now)
 
 
 def leased(delivery: Document, worker_id: str) -> Document:
     """The delivery held by `worker_id` from the start: it goes to the worker's memory, not back to the database."""
     return {**delivery, "lease": worker_id, "next_attempt_at": None}
+
+
+async def find_delivery(db: AsyncDatabase[Document], webhook_id: str) -> Document | None:
+    """The delivery, if there is one."""
+    return await db.deliveries.find_one({"_id": webhook_id})
+
+
+async def subscription_deliveries(
+    db: AsyncDatabase[Document], subscription_id: str, status: str | None, limit: int
+) -> list[Document]:
+    """A subscription's deliveries (of one status, if given), newest first."""
+    query: Document = {"subscription_id": subscription_id}
+    if status is not None:
+        query["status"] = status
+    return [d async for d in db.deliveries.find(query).sort("created_at", -1).limit(limit)]
 
 
 async def add_deliveries(db: AsyncDatabase[Document], deliveries: Sequence[Document]) -> list[Document]:
@@ -266,6 +323,7 @@ async def disable(db: AsyncDatabase[Document], subscription_id: str, reason: str
 
 
 async def enable(db: AsyncDatabase[Document], subscription_id: str) -> None:
+    """Enable a subscription again, forgetting why it was disabled and since when it failed."""
     await db.subscriptions.update_one(
         {"_id": subscription_id},
         {"$set": {"enabled": True}, "$unset": {"disabled_reason": "", "disabled_at": "", "failing_since": ""}},
@@ -300,20 +358,3 @@ async def pending_stats(db: AsyncDatabase[Document]) -> tuple[int, datetime | No
         async for doc in db.deliveries.find({"status": "pending"}, {"created_at": 1}).sort("created_at", 1).limit(1):
             oldest = doc["created_at"]
     return count, oldest
-
-
-def public_subscription(doc: Document) -> dict[str, Any]:
-    """A subscription as clients see it: never a secret."""
-    hidden = ("_id", "secret", "previous_secrets")
-    out = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
-    out["previous_secrets_expire_at"] = [p["expires_at"] for p in doc.get("previous_secrets") or []]
-    return out
-
-
-def public_delivery(doc: Document) -> dict[str, Any]:
-    """A delivery as clients see it: its attempts and, while pending, when the next one is due."""
-    hidden = ("_id", "body", "lease", "cycle_attempts")
-    out = {"id": doc["_id"], **{k: v for k, v in doc.items() if k not in hidden}}
-    if doc["status"] != "pending":
-        out["next_attempt_at"] = None
-    return out
