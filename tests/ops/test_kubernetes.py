@@ -4,13 +4,16 @@ Rendering uses `kubectl kustomize` (installed into .tools by `make tools`); the 
 validated strictly (unknown fields are errors) with the schemas kubernetes-validate ships. The
 operators' custom resources (Strimzi, MongoDB Community) have no schema on PyPI or npm: their kinds
 and API versions are checked against the operators' documented ones, and the fields the services
-depend on are checked below.
+depend on are checked below. The NetworkPolicies and Kafka ACLs are checked by evaluating them: who
+may reach whom, and who may do what.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import kubernetes_validate
@@ -29,10 +32,15 @@ CUSTOM_KINDS = {
     ("kafka.strimzi.io/v1beta2", "Kafka"),
     ("kafka.strimzi.io/v1beta2", "KafkaNodePool"),
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"),
+    ("kafka.strimzi.io/v1beta2", "KafkaUser"),
     ("mongodbcommunity.mongodb.com/v1", "MongoDBCommunity"),
 }
 CONSUMERS = ("registry", "notify")
 SERVICES = ("ingest", *CONSUMERS)
+REBUILD_JOB = KUBERNETES / "jobs" / "registry-rebuild.yaml"
+# What the services use (their app.py): consumer groups and databases.
+GROUPS = {"registry": "treatywatch-registry", "notify": "treatywatch-notify"}
+DATABASES = {"registry": "treatywatch_registry", "notify": "treatywatch_notify"}
 
 Resource = dict[str, Any]
 
@@ -71,9 +79,25 @@ def test_every_resource_is_valid(overlay: list[Resource]) -> None:
     assert [e for r in overlay for e in schema_errors(r)] == []
 
 
+def rebuild_job(slot: str = "blue") -> Resource:
+    """The rebuild Job as an operator creates it, into the `blue` slot as written or, through sed, `green`."""
+    job: Resource = yaml.safe_load(REBUILD_JOB.read_text().replace("blue", slot))
+    return job
+
+
+def container_env(workload: Resource) -> dict[str, Resource]:
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def arg(workload: Resource, flag: str) -> str:
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    args: list[str] = container["args"]
+    return args[args.index(flag) + 1]
+
+
 def test_the_rebuild_job_is_valid() -> None:
-    jobs = [doc for doc in yaml.safe_load_all((KUBERNETES / "jobs" / "registry-rebuild.yaml").read_text()) if doc]
-    assert [e for r in jobs for e in schema_errors(r)] == []
+    assert schema_errors(rebuild_job()) == []
 
 
 def test_the_schema_check_catches_a_broken_manifest(overlay: list[Resource]) -> None:
@@ -158,13 +182,403 @@ def test_topics_are_configured_as_the_catalogue_documents(overlay: list[Resource
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
         assert topic["spec"]["config"]["min.insync.replicas"] <= topic["spec"]["replicas"]
     bootstrap = by_kind(overlay, "ConfigMap")["treatywatch-config"]["data"]["TREATYWATCH_KAFKA_BOOTSTRAP"]
-    assert bootstrap == f"{kafka['metadata']['name']}-kafka-bootstrap:9092"
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    assert bootstrap == f"{kafka['metadata']['name']}-kafka-bootstrap:{listener['port']}"
 
 
 def test_mongodb_writes_the_connection_string_the_services_read(overlay: list[Resource]) -> None:
     (mongodb,) = by_kind(overlay, "MongoDBCommunity").values()
-    secrets = {user["connectionStringSecretName"] for user in mongodb["spec"]["users"]}
-    for deployment in by_kind(overlay, "Deployment").values():
-        (container,) = deployment["spec"]["template"]["spec"]["containers"]
-        env = {e["name"]: e for e in container["env"]}
-        assert env["TREATYWATCH_MONGO_URL"]["valueFrom"]["secretKeyRef"]["name"] in secrets
+    users = {user["connectionStringSecretName"]: user for user in mongodb["spec"]["users"]}
+    deployments = by_kind(overlay, "Deployment")
+    assert "TREATYWATCH_MONGO_URL" not in container_env(deployments["ingest"])
+    secrets = {}
+    for name in CONSUMERS:
+        secrets[name] = container_env(deployments[name])["TREATYWATCH_MONGO_URL"]["valueFrom"]["secretKeyRef"]
+        assert secrets[name]["name"] in users and secrets[name]["key"] == "connectionString.standard"
+    assert secrets["registry"]["name"] != secrets["notify"]["name"], "one MongoDB user per service"
+    assert container_env(rebuild_job())["TREATYWATCH_MONGO_URL"]["valueFrom"]["secretKeyRef"] == secrets["registry"]
+
+
+def test_each_mongodb_user_may_use_only_its_services_databases(overlay: list[Resource]) -> None:
+    (mongodb,) = by_kind(overlay, "MongoDBCommunity").values()
+    users = {user["connectionStringSecretName"]: user for user in mongodb["spec"]["users"]}
+    deployments = by_kind(overlay, "Deployment")
+    # The registry's own database, and the fresh ones a rebuild writes and the registry then switches to.
+    rebuilt = {arg(rebuild_job(slot), "--into") for slot in ("blue", "green")}
+    for name, databases in (("registry", {DATABASES["registry"], *rebuilt}), ("notify", {DATABASES["notify"]})):
+        secret = container_env(deployments[name])["TREATYWATCH_MONGO_URL"]["valueFrom"]["secretKeyRef"]["name"]
+        roles = {(role["name"], role["db"]) for role in users[secret]["roles"]}
+        assert roles == {("readWrite", db) for db in databases}, name
+    assert len(rebuilt) == 2 and not rebuilt & set(DATABASES.values())
+
+
+# NetworkPolicies, evaluated: a pod (or an address outside the cluster) and the policies that select it.
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A pod (labels, namespace, named ports) or, without labels, an address outside the cluster."""
+
+    ip: str
+    labels: dict[str, str] | None = None
+    namespace: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+
+
+def selects(selector: Resource, labels: dict[str, str]) -> bool:
+    """Whether a label selector (matchLabels, matchExpressions) matches these labels."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        present = key in labels
+        matched = {
+            "In": present and labels.get(key) in values,
+            "NotIn": not present or labels.get(key) not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[operator]
+        if not matched:
+            return False
+    return True
+
+
+def peer_matches(peer: Resource, endpoint: Endpoint, namespace: str) -> bool:
+    if "ipBlock" in peer:
+        address = ipaddress.ip_address(endpoint.ip)
+        cidr, *excepted = (
+            ipaddress.ip_network(c) for c in (peer["ipBlock"]["cidr"], *peer["ipBlock"].get("except", []))
+        )
+        return address in cidr and not any(address in c for c in excepted if c.version == address.version)
+    if endpoint.labels is None:
+        return False
+    if "namespaceSelector" in peer:
+        in_namespace = selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": endpoint.namespace})
+    else:
+        in_namespace = endpoint.namespace == namespace
+    return in_namespace and selects(peer.get("podSelector", {}), endpoint.labels)
+
+
+def port_matches(rule: Resource, port: int, protocol: str, destination: Endpoint) -> bool:
+    if "ports" not in rule:
+        return True
+    return any(
+        p.get("protocol", "TCP") == protocol and destination.ports.get(p["port"], p["port"]) == port
+        for p in rule["ports"]
+    )
+
+
+def side_allows(
+    policies: list[Resource],
+    direction: str,
+    pod: Endpoint,
+    peer: Endpoint,
+    port: int,
+    protocol: str,
+    destination: Endpoint,
+) -> bool:
+    """Whether the policies selecting `pod` let it open (Egress) or accept (Ingress) a connection with `peer`.
+
+    `destination` is the accepting pod, whose named ports a rule may use.
+    """
+    if pod.labels is None:
+        return True
+    selecting = [
+        p
+        for p in policies
+        if p["metadata"]["namespace"] == pod.namespace
+        and direction in p["spec"]["policyTypes"]
+        and selects(p["spec"]["podSelector"], pod.labels)
+    ]
+    peers_key, rules_key = ("to", "egress") if direction == "Egress" else ("from", "ingress")
+    # A rule without peers admits any peer; one without ports, any port.
+    return not selecting or any(
+        port_matches(rule, port, protocol, destination)
+        and (peers_key not in rule or any(peer_matches(p, peer, pod.namespace) for p in rule[peers_key]))
+        for policy in selecting
+        for rule in policy["spec"].get(rules_key, [])
+    )
+
+
+def may_connect(policies: list[Resource], source: Endpoint, to: Endpoint, port: int, protocol: str = "TCP") -> bool:
+    return side_allows(policies, "Egress", source, to, port, protocol, to) and side_allows(
+        policies, "Ingress", to, source, port, protocol, to
+    )
+
+
+def kafka_pod_labels(kafka: Resource) -> dict[str, str]:
+    """The labels Strimzi gives the broker pods of a cluster."""
+    name = kafka["metadata"]["name"]
+    return {
+        "strimzi.io/cluster": name,
+        "strimzi.io/kind": "Kafka",
+        "strimzi.io/name": f"{name}-kafka",
+        "strimzi.io/broker-role": "true",
+    }
+
+
+def strimzi_policy(kafka: Resource, namespace: str) -> Resource:
+    """The NetworkPolicy Strimzi generates for the brokers from the listeners' networkPolicyPeers."""
+    return {
+        "metadata": {"name": f"{kafka['metadata']['name']}-network-policy-kafka", "namespace": namespace},
+        "spec": {
+            "podSelector": {
+                "matchLabels": {"strimzi.io/cluster": kafka["metadata"]["name"], "strimzi.io/kind": "Kafka"}
+            },
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "ports": [{"port": listener["port"]}],
+                    **({"from": listener["networkPolicyPeers"]} if "networkPolicyPeers" in listener else {}),
+                }
+                for listener in kafka["spec"]["kafka"]["listeners"]
+            ],
+        },
+    }
+
+
+PRIVATE_ADDRESSES = (
+    "10.1.2.3",
+    "172.16.0.1",
+    "192.168.1.1",
+    "169.254.169.254",
+    "100.64.0.1",
+    "127.0.0.1",
+    "fd00::1",
+    "fe80::1",
+    "::1",
+    "64:ff9b::a9fe:a9fe",
+)
+
+
+def network(
+    overlay: list[Resource],
+) -> tuple[list[Resource], dict[str, Endpoint], dict[str, tuple[Endpoint, int, str]]]:
+    """The policies, the pods and the destinations (with port and protocol) to evaluate for an overlay.
+
+    The policies add the one Strimzi generates; the pods add the rebuild Job's, created in the overlay's namespace.
+    """
+    (kafka,) = by_kind(overlay, "Kafka").values()
+    (mongodb,) = by_kind(overlay, "MongoDBCommunity").values()
+    namespace = kafka["metadata"]["namespace"]
+    policies = [*by_kind(overlay, "NetworkPolicy").values(), strimzi_policy(kafka, namespace)]
+    workloads = [*by_kind(overlay, "Deployment").values(), by_kind(overlay, "Job")["seed"], rebuild_job()]
+    pods = {}
+    for n, workload in enumerate(workloads):
+        template = workload["spec"]["template"]
+        (container,) = template["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container.get("ports", []) if "name" in p}
+        pods[workload["metadata"]["name"]] = Endpoint(
+            f"10.0.1.{n + 1}", template["metadata"]["labels"], namespace, ports
+        )
+    pods["other"] = Endpoint("10.0.1.99", {"app": "other"}, namespace)
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    destinations = {
+        "dns/udp": (Endpoint("10.0.0.10", {"k8s-app": "kube-dns"}, "kube-system"), 53, "UDP"),
+        "dns/tcp": (Endpoint("10.0.0.10", {"k8s-app": "kube-dns"}, "kube-system"), 53, "TCP"),
+        "kafka": (Endpoint("10.0.2.1", kafka_pod_labels(kafka), namespace), listener["port"], "TCP"),
+        "mongodb": (Endpoint("10.0.3.1", {"app": f"{mongodb['metadata']['name']}-svc"}, namespace), 27017, "TCP"),
+        "internet": (Endpoint("93.184.215.14"), 443, "TCP"),
+        "internet6": (Endpoint("2606:2800:21f:cb07:6820:80da:af6b:8b2c"), 443, "TCP"),
+        **{f"private {ip}": (Endpoint(ip), 443, "TCP") for ip in PRIVATE_ADDRESSES},
+        **{name: (pods[name], pods[name].ports["http"], "TCP") for name in SERVICES},
+        **{f"{name}:9999": (pods[name], 9999, "TCP") for name in SERVICES},
+    }
+    return policies, pods, destinations
+
+
+# Where each Treaty Watch pod may open connections, and nothing else: not each other, not the cluster's
+# other addresses, not the cloud's metadata service.
+REACHES = {
+    "ingest": {"dns/udp", "dns/tcp", "kafka"},
+    "registry": {"dns/udp", "dns/tcp", "kafka", "mongodb"},
+    "notify": {"dns/udp", "dns/tcp", "kafka", "mongodb", "internet", "internet6"},
+    "seed": {"dns/udp", "dns/tcp", "ingest", "registry"},
+    "registry-rebuild": {"dns/udp", "dns/tcp", "kafka", "mongodb"},
+}
+
+
+def test_each_pod_may_reach_only_what_it_needs(overlay: list[Resource]) -> None:
+    policies, pods, destinations = network(overlay)
+    reached = {
+        name: {
+            d
+            for d, (to, port, protocol) in destinations.items()
+            if may_connect(policies, pods[name], to, port, protocol)
+        }
+        for name in REACHES
+    }
+    assert reached == REACHES
+
+
+def test_kafka_and_mongodb_accept_only_their_clients(overlay: list[Resource]) -> None:
+    # On the brokers' and the members' side too: a pod no policy of ours restricts is stopped there.
+    policies, pods, destinations = network(overlay)
+    for name, clients in (
+        ("kafka", {"ingest", "registry", "notify", "registry-rebuild"}),
+        ("mongodb", {"registry", "notify", "registry-rebuild"}),
+    ):
+        to, port, protocol = destinations[name]
+        accepted = {p for p, pod in pods.items() if side_allows(policies, "Ingress", to, pod, port, protocol, to)}
+        assert accepted == clients, name
+    members = destinations["mongodb"][0]
+    assert side_allows(policies, "Ingress", members, members, 27017, "TCP", members), "replication between members"
+
+
+def test_the_services_http_port_is_open_to_all_and_nothing_else_is(overlay: list[Resource]) -> None:
+    policies, pods, destinations = network(overlay)
+    outside = Endpoint("203.0.113.7")
+    for name in SERVICES:
+        to, port, _ = destinations[name]
+        assert may_connect(policies, pods["other"], to, port) and may_connect(policies, outside, to, port), name
+        assert not may_connect(policies, pods["other"], to, 9999), name
+
+
+def test_every_treatywatch_pod_denies_by_default(overlay: list[Resource]) -> None:
+    policies, pods, _ = network(overlay)
+    for name in REACHES:
+        types = {
+            t
+            for p in policies
+            if selects(p["spec"]["podSelector"], pods[name].labels or {})
+            for t in p["spec"]["policyTypes"]
+        }
+        assert types == {"Ingress", "Egress"}, name
+
+
+def test_the_policy_check_catches_an_open_egress(overlay: list[Resource]) -> None:
+    policies, pods, destinations = network(overlay)
+    open_egress = {
+        "metadata": {"namespace": pods["ingest"].namespace},
+        "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{}]},
+    }
+    to, port, protocol = destinations["private 169.254.169.254"]
+    assert not may_connect(policies, pods["ingest"], to, port, protocol)
+    assert may_connect([*policies, open_egress], pods["ingest"], to, port, protocol)
+
+
+# Kafka: the listener, the protocol the services speak, and the users' ACLs.
+
+PROTOCOLS = {
+    (False, None): "PLAINTEXT",
+    (True, None): "SSL",
+    (False, "scram-sha-512"): "SASL_PLAINTEXT",
+    (True, "scram-sha-512"): "SASL_SSL",
+}
+# Operations that imply Describe (Kafka's ACL semantics).
+IMPLY_DESCRIBE = {"Read", "Write", "Delete", "Alter", "All"}
+
+
+def test_the_services_speak_the_listeners_protocol(overlay: list[Resource]) -> None:
+    (kafka,) = by_kind(overlay, "Kafka").values()
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    config = by_kind(overlay, "ConfigMap")["treatywatch-config"]["data"]
+    authentication = listener.get("authentication", {}).get("type")
+    protocol = config.get("TREATYWATCH_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+    assert protocol == PROTOCOLS[listener["tls"], authentication]
+    if authentication:
+        assert config["TREATYWATCH_KAFKA_SASL_MECHANISM"] == authentication.upper()
+        assert kafka["spec"]["kafka"]["authorization"] == {"type": "simple"}
+        assert "userOperator" in kafka["spec"]["entityOperator"], "KafkaUsers need the User Operator"
+    for name, deployment in by_kind(overlay, "Deployment").items():
+        assert ("TREATYWATCH_KAFKA_PASSWORD" in container_env(deployment)) == bool(authentication), name
+    # One manifest for every overlay: without SCRAM users there is no password Secret, and none is needed.
+    assert container_env(rebuild_job())["TREATYWATCH_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"]["optional"] is True
+
+
+def test_production_kafka_encrypts_and_authenticates() -> None:
+    (kafka,) = by_kind(render(KUBERNETES / "overlays" / "prod"), "Kafka").values()
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    assert listener["tls"] is True and listener["authentication"] == {"type": "scram-sha-512"}
+
+
+def test_development_kafka_stays_plain() -> None:
+    resources = render(KUBERNETES / "overlays" / "dev")
+    (kafka,) = by_kind(resources, "Kafka").values()
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    assert listener["tls"] is False and "authentication" not in listener and by_kind(resources, "KafkaUser") == {}
+
+
+def kafka_may(user: Resource, operation: str, kind: str, name: str = "kafka-cluster") -> bool:
+    """Whether a KafkaUser's simple ACLs allow an operation on a resource."""
+    for acl in user["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        if resource["type"] != kind or acl.get("type", "allow") != "allow":
+            continue
+        if kind != "cluster":
+            pattern, prefix = resource.get("patternType", "literal"), resource["name"]
+            if not (prefix == "*" or (name.startswith(prefix) if pattern == "prefix" else name == prefix)):
+                continue
+        operations = set(acl["operations"])
+        if operation in operations or "All" in operations or (operation == "Describe" and operations & IMPLY_DESCRIBE):
+            return True
+    return False
+
+
+def test_each_kafka_user_may_do_only_what_its_service_does() -> None:
+    resources = render(KUBERNETES / "overlays" / "prod")
+    users = by_kind(resources, "KafkaUser")
+    config = by_kind(resources, "ConfigMap")["treatywatch-config"]["data"]
+    events, dead_letters = config["TREATYWATCH_TOPIC"], config["TREATYWATCH_DEAD_LETTER_TOPIC"]
+    rebuild_groups = [arg(rebuild_job(slot), "--group") for slot in ("blue", "green")]
+    groups = [*GROUPS.values(), *rebuild_groups, "someone-else"]
+    probes = [
+        *(
+            (op, "topic", t)
+            for op in ("Read", "Write", "Describe", "Create", "Delete", "Alter")
+            for t in (events, dead_letters, "other")
+        ),
+        *((op, "group", g) for op in ("Read", "Describe", "Delete") for g in groups),
+        *(
+            (op, "cluster", "kafka-cluster")
+            for op in ("IdempotentWrite", "Create", "Alter", "Describe", "ClusterAction")
+        ),
+    ]
+    # Every service lists the topics at start (Describe on both); the producers are idempotent.
+    describe_both = {("Describe", "topic", events), ("Describe", "topic", dead_letters)}
+    registry_groups = [GROUPS["registry"], *rebuild_groups]
+    needs = {
+        "ingest": {("Write", "topic", events), ("IdempotentWrite", "cluster", "kafka-cluster"), *describe_both},
+        "registry": {
+            ("Read", "topic", events),
+            ("Write", "topic", dead_letters),
+            ("IdempotentWrite", "cluster", "kafka-cluster"),
+            *describe_both,
+            *((op, "group", g) for op in ("Read", "Describe") for g in registry_groups),
+        },
+        "notify": {
+            ("Read", "topic", events),
+            *describe_both,
+            ("Read", "group", GROUPS["notify"]),
+            ("Describe", "group", GROUPS["notify"]),
+        },
+    }
+    deployments = by_kind(resources, "Deployment")
+    for service, needed in needs.items():
+        username = container_env(deployments[service])["TREATYWATCH_KAFKA_USERNAME"]["value"]
+        assert {p for p in probes if kafka_may(users[username], *p)} == needed, service
+    assert (
+        container_env(rebuild_job())["TREATYWATCH_KAFKA_USERNAME"]["value"]
+        == container_env(deployments["registry"])["TREATYWATCH_KAFKA_USERNAME"]["value"]
+    )
+
+
+def test_every_kafka_client_signs_in_as_its_user_and_trusts_the_cluster_ca() -> None:
+    resources = render(KUBERNETES / "overlays" / "prod")
+    (kafka,) = by_kind(resources, "Kafka").values()
+    users = by_kind(resources, "KafkaUser")
+    ca_file = PurePosixPath(by_kind(resources, "ConfigMap")["treatywatch-config"]["data"]["TREATYWATCH_KAFKA_CA_FILE"])
+    workloads = [*by_kind(resources, "Deployment").values(), rebuild_job()]
+    assert len({container_env(w)["TREATYWATCH_KAFKA_USERNAME"]["value"] for w in workloads}) == len(SERVICES)
+    for workload in workloads:
+        name, pod = workload["metadata"]["name"], workload["spec"]["template"]["spec"]
+        env = container_env(workload)
+        username = env["TREATYWATCH_KAFKA_USERNAME"]["value"]
+        assert users[username]["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"], name
+        # The User Operator writes the password into a Secret of the user's name.
+        assert env["TREATYWATCH_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == username, name
+        (mount,) = [m for m in pod["containers"][0]["volumeMounts"] if m["mountPath"] == str(ca_file.parent)]
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        assert mount["readOnly"] is True, name
+        assert volume["secret"]["secretName"] == f"{kafka['metadata']['name']}-cluster-ca-cert", name
+        assert volume["secret"]["items"] == [{"key": "ca.crt", "path": ca_file.name}], name

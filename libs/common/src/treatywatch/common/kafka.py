@@ -18,12 +18,13 @@ from aiokafka.errors import (
     OutOfOrderSequenceNumber,
     ProducerFenced,
 )
+from aiokafka.helpers import create_ssl_context
 from prometheus_client import Counter, Gauge
 
 from treatywatch.common import tracing
 from treatywatch.common.events import Event, partition_key, to_json
 from treatywatch.common.logging import log
-from treatywatch.common.settings import Settings
+from treatywatch.common.settings import KAFKA_SASL_PROTOCOLS, KAFKA_TLS_PROTOCOLS, Settings
 
 TOPIC_ALREADY_EXISTS = 36
 # Errors after which an idempotent producer's sequence state is gone for good: it must be replaced.
@@ -37,9 +38,25 @@ class BrokerUnavailable(Exception):
     """The broker did not acknowledge in time: nothing can be promised about the events."""
 
 
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """How every aiokafka client (producer, consumer, admin) reaches the brokers: address, TLS and SASL."""
+    protocol = settings.kafka_security_protocol
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap, "security_protocol": protocol}
+    if protocol in KAFKA_TLS_PROTOCOLS:
+        # Verifies the brokers' certificates and host names, against the CA bundle or the system's trust store.
+        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ca_file)
+    if protocol in KAFKA_SASL_PROTOCOLS:
+        # The settings refuse SASL without both.
+        assert settings.kafka_username and settings.kafka_password
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_username
+        options["sasl_plain_password"] = settings.kafka_password.get_secret_value()
+    return options
+
+
 async def ensure_topics(settings: Settings) -> None:
     """Create the event and dead-letter topics if missing (idempotent)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=10_000)
+    admin = AIOKafkaAdminClient(**connection_options(settings), request_timeout_ms=10_000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -88,7 +105,7 @@ class Publisher:
 
     async def start(self) -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=self._settings.kafka_bootstrap,
+            **connection_options(self._settings),
             acks="all",
             enable_idempotence=self._settings.kafka_idempotence,
             compression_type=self._settings.kafka_compression,
@@ -188,7 +205,7 @@ class Consumer:
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
             self._settings.topic,
-            bootstrap_servers=self._settings.kafka_bootstrap,
+            **connection_options(self._settings),
             group_id=self._group_id,
             group_instance_id=self._settings.kafka_instance_id,
             enable_auto_commit=False,

@@ -7,7 +7,7 @@ import json
 from functools import cached_property
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, FilePath, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # `read`: the registry's reads where the operator requires a key for them; `subscriptions:read`: notify's
@@ -16,6 +16,9 @@ Scope = Literal["ingest:write", "subscriptions:write", "subscriptions:read", "re
 SCOPES: tuple[str, ...] = get_args(Scope)
 # A development key is as strong as a generated one (`treatywatch run` makes 38 characters) or it is refused.
 DEV_KEY_MIN_LENGTH = 32
+# Kafka's security protocols by what they add to PLAINTEXT: TLS, SASL authentication, or both.
+KAFKA_TLS_PROTOCOLS = ("SSL", "SASL_SSL")
+KAFKA_SASL_PROTOCOLS = ("SASL_PLAINTEXT", "SASL_SSL")
 
 
 class ApiKey(BaseModel):
@@ -48,6 +51,14 @@ class Settings(BaseSettings):
     # Static group membership (KIP-345): a restarted member with the same id takes its partitions back at
     # once. Needed on noida-db, which never expires a killed member; on Kafka, give each replica its own.
     kafka_instance_id: str | None = None
+    # How the clients reach the brokers: TLS (SSL, SASL_SSL) and SASL authentication (SASL_*). The username
+    # and password are read only by the SASL protocols, the CA bundle only by the TLS ones (without it, the
+    # system's trust store verifies the brokers).
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ca_file: FilePath | None = None
     topic: str = "treatywatch.events"
     dead_letter_topic: str = "treatywatch.events.dlq"
     topic_partitions: int = Field(default=6, ge=1)
@@ -81,6 +92,22 @@ class Settings(BaseSettings):
     def _no_dev_key_in_production(self) -> Settings:
         if self.profile == "production" and self.dev_api_key:
             raise ValueError("a development key is refused in production: configure TREATYWATCH_API_KEYS instead")
+        return self
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        protocol = self.kafka_security_protocol
+        if protocol in KAFKA_SASL_PROTOCOLS and not (self.kafka_username and self.kafka_password):
+            raise ValueError(
+                f"TREATYWATCH_KAFKA_SECURITY_PROTOCOL={protocol} needs "
+                "TREATYWATCH_KAFKA_USERNAME and TREATYWATCH_KAFKA_PASSWORD"
+            )
+        # A CA bundle means the operator wants the brokers verified: never fall back to plaintext silently.
+        # (A username without SASL is let through: one Job manifest serves clusters with and without SASL.)
+        if self.kafka_ca_file and protocol not in KAFKA_TLS_PROTOCOLS:
+            raise ValueError(f"TREATYWATCH_KAFKA_CA_FILE needs a TLS protocol (SSL or SASL_SSL), not {protocol}")
+        if self.profile == "production" and protocol == "SASL_PLAINTEXT" and self.kafka_sasl_mechanism == "PLAIN":
+            raise ValueError("SASL PLAIN without TLS sends the Kafka password in clear: use SASL_SSL or SCRAM")
         return self
 
     @cached_property
