@@ -130,7 +130,7 @@ def measure(
             created.raise_for_status()
         # Subscriptions reach the consumer's next batch; wait until notify serves them.
         wait_until(
-            lambda: httpx.get(f"{stack.url('notify')}/v1/subscriptions").json()["count"] == subscriptions,
+            lambda: httpx.get(f"{stack.url('notify')}/v1/subscriptions", headers=AUTH).json()["count"] == subscriptions,
             "the subscriptions",
         )
         burst = run(stack, receivers, events, batch, None)

@@ -1,4 +1,5 @@
-"""Real local HTTP webhook receivers for tests: they record every request and answer as told (fail, stall, redirect)."""
+"""Real local HTTP webhook receivers for tests: they record every request and answer as told (fail, stall, redirect,
+or a body of any size, streamed)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class Received:
     body: bytes
     at: float = 0.0
     status: int = 204
+    # Bytes of the answer's body written before the client hung up (or all of them).
+    body_sent: int = 0
 
 
 def valid_signatures(secret: str, request: Received) -> list[str]:
@@ -39,6 +42,8 @@ class Reply:
     status: int = 204
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    # A body of this many bytes, streamed a chunk at a time (the receiver never holds it).
+    body_bytes: int = 0
 
 
 Responder = Callable[[Received], Reply]
@@ -82,6 +87,7 @@ class Receiver:
     url: str
     requests: list[Received] = field(default_factory=list)
     max_concurrent: int = 0
+    connections: int = 0
 
     def ids(self) -> set[str]:
         return {r.headers["webhook-id"] for r in self.requests}
@@ -92,6 +98,16 @@ class Receiver:
 
 
 REASONS = {200: "OK", 204: "No Content", 301: "Moved Permanently", 302: "Found", 307: "Temporary Redirect"}
+CHUNK = b"x" * (1024 * 1024)
+
+
+async def stream_body(writer: asyncio.StreamWriter, request: Received, size: int) -> None:
+    """Write `size` bytes, counting in `request.body_sent` what went out before the client hung up."""
+    while request.body_sent < size:
+        chunk = CHUNK[: size - request.body_sent]
+        writer.write(chunk)
+        await writer.drain()
+        request.body_sent += len(chunk)
 
 
 @contextmanager
@@ -109,6 +125,7 @@ def webhook_receiver(respond: Responder = ACCEPT) -> Iterator[Receiver]:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal active
+        receiver.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -128,8 +145,9 @@ def webhook_receiver(respond: Responder = ACCEPT) -> Iterator[Receiver]:
                             await asyncio.wait_for(released.wait(), reply.delay_s)
                     extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
                     status = f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}\r\n"
-                    writer.write(f"{status}{extra}content-length: 0\r\n\r\n".encode())
+                    writer.write(f"{status}{extra}content-length: {reply.body_bytes}\r\n\r\n".encode())
                     await writer.drain()
+                    await stream_body(writer, request, reply.body_bytes)
                 finally:
                     active -= 1
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):

@@ -26,6 +26,7 @@ def platform(servers: Stack) -> Iterator[Stack]:
         "TREATYWATCH_DELIVERY_TIMEOUT_S": "1",
         "TREATYWATCH_WORKER_TTL_S": "2",
         "TREATYWATCH_DELIVERY_IDLE_POLL_S": "0.5",
+        "TREATYWATCH_WEBHOOK_HTTP_HOSTS": '["127.0.0.1"]',
     }
     with services_on(servers, "e2e-notify-crash", ("ingest", "notify"), KEY, env) as stack:
         yield stack

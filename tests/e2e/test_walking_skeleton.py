@@ -40,7 +40,7 @@ def post(stack: Stack, service: str, path: str, body: Any) -> httpx.Response:
 
 
 def get(stack: Stack, service: str, path: str) -> Any:
-    response = httpx.get(f"{stack.url(service)}{path}", timeout=30)
+    response = httpx.get(f"{stack.url(service)}{path}", headers={"Authorization": f"Bearer {KEY}"}, timeout=30)
     response.raise_for_status()
     return response.json()
 

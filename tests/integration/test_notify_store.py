@@ -1,5 +1,5 @@
 """Notify's store against the real MongoDB the session starts: one delivery per pair, one winner per claim,
-leases that end with their worker, indexes."""
+leases that end with their worker, pages that neither skip nor repeat, indexes."""
 
 from __future__ import annotations
 
@@ -70,10 +70,16 @@ async def test_every_read_uses_an_index(db: AsyncDatabase[Document]) -> None:
     await add(db, action())
     queries: list[tuple[str, Document, Document | None]] = [
         ("subscriptions", {"enabled": True}, None),
+        ("subscriptions", {}, {"created_at": 1, "_id": 1}),
+        ("subscriptions", {"created_at": NOW, "_id": {"$gt": "sub_1"}}, {"created_at": 1, "_id": 1}),
+        ("subscriptions", {"created_at": {"$gt": NOW}}, {"created_at": 1, "_id": 1}),
+        ("subscriptions", {"created_by": "0123456789abcdef"}, None),
         ("deliveries", {"subscription_id": "sub_1", "status": "pending", "next_attempt_at": {"$lte": NOW}}, None),
         ("deliveries", {"subscription_id": "sub_1", "status": "pending", "next_attempt_at": {"$gt": NOW}}, None),
-        ("deliveries", {"subscription_id": "sub_1"}, {"created_at": -1}),
-        ("deliveries", {"subscription_id": "sub_1", "status": "failed"}, {"created_at": -1}),
+        ("deliveries", {"subscription_id": "sub_1"}, {"created_at": -1, "_id": -1}),
+        ("deliveries", {"subscription_id": "sub_1", "status": "failed"}, {"created_at": -1, "_id": -1}),
+        ("deliveries", {"subscription_id": "sub_1", "created_at": NOW, "_id": {"$lt": "msg_1"}}, {"_id": -1}),
+        ("deliveries", {"subscription_id": "sub_1", "created_at": {"$lt": NOW}}, {"created_at": -1, "_id": -1}),
         ("deliveries", {"status": "pending"}, {"created_at": 1}),
         ("deliveries", {"_id": {"$in": ["a", "b"]}}, None),
         ("deliveries", {"lease": "worker-1", "status": "pending"}, None),
@@ -276,26 +282,62 @@ async def test_a_subscription_is_read_changed_and_shown_without_its_secrets(db: 
         "headers": {},
         "rate_limit": None,
     }
-    first = store.new_subscription(fields, "whsec_first", NOW)
-    second = store.new_subscription(fields, "whsec_second", LATER)
+    first = store.new_subscription(fields, "whsec_first", "key-a", NOW)
+    second = store.new_subscription(fields, "whsec_second", "key-a", LATER)
+    other = store.new_subscription(fields, "whsec_other", "key-b", LATER)
     assert first["_id"] != second["_id"]
-    for made in (second, first):
+    for made in (second, other, first):
         await store.add_subscription(db, made)
-    assert [s["_id"] for s in await store.all_subscriptions(db)] == [first["_id"], second["_id"]]
+    oldest = await store.subscriptions_page(db, None, 1)
+    assert [s["_id"] for s in oldest] == [first["_id"]]
+    assert (await store.count_created_by(db, "key-a"), await store.count_created_by(db, "key-c")) == (2, 0)
     assert await store.find_subscription(db, "sub_missing") is None
 
     await store.change_subscription(db, first["_id"], {"description": "the treaty office", "rate_limit": 2.0})
     previous = [{"secret": "whsec_first", "expires_at": LATER}]
-    await store.replace_secret(db, first["_id"], "whsec_new", previous)
+    assert await store.replace_secret(db, first["_id"], "whsec_new", previous)
+    # A conditional replacement (a re-seal) gives way to a rotation that came first.
+    assert not await store.replace_secret(db, first["_id"], "whsec_resealed", [], replacing="whsec_first")
     stored = await store.find_subscription(db, first["_id"])
     assert stored is not None
     assert (stored["secret"], stored["previous_secrets"]) == ("whsec_new", previous)
     assert (stored["description"], stored["rate_limit"]) == ("the treaty office", 2.0)
+    assert {s["_id"]: s["secret"] async for s in store.all_secrets(db)}[first["_id"]] == "whsec_new"
 
     public = Subscription.of(stored).model_dump(mode="json", exclude_unset=True)
-    assert "whsec" not in str(public)
+    assert "whsec" not in str(public) and "key-a" not in str(public)
     assert public["id"] == first["_id"] and public["previous_secrets_expire_at"] == [LATER.isoformat()]
     assert public["created_at"] == NOW.isoformat() and "disabled_reason" not in public
+
+
+async def test_a_subscription_is_shown_with_its_url_and_header_values_masked(db: AsyncDatabase[Document]) -> None:
+    fields: Document = {
+        "url": "https://hooks.example.org:8443/t/0a1b2c?key=s3cret",
+        "event_types": ["*"],
+        "filter": {"treaty_ids": [], "participants": []},
+        "description": None,
+        "enabled": True,
+        "headers": {"Authorization": "Bearer s3cret"},
+        "rate_limit": None,
+    }
+    public = Subscription.of(store.new_subscription(fields, "whsec_x", "key-a", NOW)).model_dump(mode="json")
+    assert public["url"] == "https://hooks.example.org:8443/…/…"
+    assert public["headers"] == {"Authorization": "***"}
+    assert "s3cret" not in str(public) and "0a1b2c" not in str(public)
+
+
+async def test_pages_of_subscriptions_neither_skip_nor_repeat_ties(db: AsyncDatabase[Document]) -> None:
+    made = [store.new_subscription({"url": "https://example.org/hook"}, "whsec_x", "key-a", NOW) for _ in range(5)]
+    made += [store.new_subscription({"url": "https://example.org/hook"}, "whsec_x", "key-a", LATER) for _ in range(2)]
+    for subscription in made:
+        await store.add_subscription(db, subscription)
+    seen: list[str] = []
+    cursor = None
+    while page := await store.subscriptions_page(db, cursor, 2):
+        seen += [s["_id"] for s in page]
+        cursor = (page[-1]["created_at"], page[-1]["_id"])
+    expected = sorted(s["_id"] for s in made[:5]) + sorted(s["_id"] for s in made[5:])
+    assert seen == expected
 
 
 async def test_a_subscriptions_deliveries_are_listed_newest_first_by_status(db: AsyncDatabase[Document]) -> None:
@@ -307,10 +349,27 @@ async def test_a_subscriptions_deliveries_are_listed_newest_first_by_status(db: 
     await store.record_attempts(
         db, [store.Outcome(early_id, "sub_1", "w", {"at": NOW, "latency_ms": 1.0}, "failed", None)]
     )
-    listed = await store.subscription_deliveries(db, "sub_1", None, 10)
+    listed = await store.subscription_deliveries(db, "sub_1", None, None, 10)
     assert [d["_id"] for d in listed] == [late_id, early_id]
-    assert [d["_id"] for d in await store.subscription_deliveries(db, "sub_1", "failed", 10)] == [early_id]
-    assert [d["_id"] for d in await store.subscription_deliveries(db, "sub_1", None, 1)] == [late_id]
+    assert [d["_id"] for d in await store.subscription_deliveries(db, "sub_1", "failed", None, 10)] == [early_id]
+    [newest] = await store.subscription_deliveries(db, "sub_1", None, None, 1)
+    assert newest["_id"] == late_id
+    after_newest = (newest["created_at"], newest["_id"])
+    assert [d["_id"] for d in await store.subscription_deliveries(db, "sub_1", None, after_newest, 10)] == [early_id]
     found = await store.find_delivery(db, early_id)
     assert found is not None and found["status"] == "failed"
     assert await store.find_delivery(db, "msg_missing") is None
+
+
+async def test_pages_of_deliveries_made_in_one_batch_neither_skip_nor_repeat(db: AsyncDatabase[Document]) -> None:
+    # A consumer's batch, or a replay, gives its deliveries one `created_at`.
+    batch = [store.event_delivery(subscription(), action(), NOW) for _ in range(7)]
+    newest = store.event_delivery(subscription(), action(), LATER)
+    await store.add_deliveries(db, [*batch, newest])
+    await store.add_deliveries(db, [store.event_delivery(subscription("sub_2"), action(), NOW)])
+    seen: list[str] = []
+    cursor = None
+    while page := await store.subscription_deliveries(db, "sub_1", None, cursor, 3):
+        seen += [d["_id"] for d in page]
+        cursor = (page[-1]["created_at"], page[-1]["_id"])
+    assert seen == [newest["_id"], *sorted((d["_id"] for d in batch), reverse=True)]

@@ -1,10 +1,12 @@
-"""Notify's pure rules: Standard Webhooks signing, subscription matching, retry timing and URL checks."""
+"""Notify's pure rules: Standard Webhooks signing, subscription matching, retry timing, URL, header and address
+checks, what readers see of a subscription, and the sealing of secrets at rest."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +16,9 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from treatywatch.common.events import Event, event_from_dict
+from treatywatch.notify.app import NotifySettings
 from treatywatch.notify.domain import (
+    HttpAllowList,
     Policy,
     address_problem,
     delivery_id,
@@ -22,6 +26,8 @@ from treatywatch.notify.domain import (
     event_treaty,
     header_problems,
     judge,
+    masked_headers,
+    masked_url,
     matches,
     new_secret,
     next_attempt,
@@ -36,6 +42,7 @@ from treatywatch.notify.domain import (
     url_problem,
     webhook_test_event,
 )
+from treatywatch.notify.vault import SEALED, Unopenable, Vault, key_bytes, key_id
 
 # The Standard Webhooks specification's own example (github.com/standard-webhooks/standard-webhooks, spec).
 SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -44,7 +51,8 @@ SPEC_TIMESTAMP = 1614265330
 SPEC_BODY = b'{"test": 2432232314}'
 SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
-LOOPBACK = ["127.0.0.1", "localhost", "::1"]
+LOOPBACK = HttpAllowList.of(["127.0.0.1", "localhost", "::1"])
+NONE = HttpAllowList()
 
 
 def reference_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -287,17 +295,32 @@ def test_next_attempt_follows_the_schedule_then_gives_up() -> None:
         ("https://user:pass@example.org/hook", LOOPBACK),
         ("https://token@example.org/hook", LOOPBACK),
         ("http://example.org/hook", LOOPBACK),
-        ("http://127.0.0.1:8080/hook", []),
+        ("http://127.0.0.1:8080/hook", NONE),
         ("https://10.0.0.1/hook", LOOPBACK),
         ("https://192.168.1.10/hook", LOOPBACK),
         ("https://169.254.169.254/latest/meta-data", LOOPBACK),
-        ("https://127.0.0.1/hook", []),
-        ("https://[::1]/hook", []),
+        ("https://127.0.0.1/hook", NONE),
+        ("https://[::1]/hook", NONE),
         ("https://[fe80::1]/hook", LOOPBACK),
         ("https://0.0.0.0/hook", LOOPBACK),
+        # Embedded IPv4 addresses (NAT64, 6to4, IPv4-compatible) are judged by what they embed.
+        ("https://[64:ff9b::a00:1]/hook", NONE),
+        ("https://[2002:a9fe:a9fe::1]/hook", NONE),
+        ("https://[::7f00:1]/hook", NONE),
+        # An allowed host is still held to http(s), a valid port and the port its entry names.
+        ("ftp://127.0.0.1/hook", LOOPBACK),
+        ("http://127.0.0.1:0/hook", LOOPBACK),
+        ("http://127.0.0.1:99999/hook", LOOPBACK),
+        ("http://127.0.0.1:port/hook", LOOPBACK),
+        ("http://127.0.0.1:8080/hook", HttpAllowList.of(["127.0.0.1:9000"])),
+        ("http://127.0.0.1/hook", HttpAllowList.of(["127.0.0.1:8080"])),
+        ("http://[::1]:8080/hook", HttpAllowList.of(["[::1]:9000"])),
+        # What `urlsplit` cannot read is refused, not a crash.
+        ("https://[/hook", LOOPBACK),
+        ("https://[::1/hook", LOOPBACK),
     ],
 )
-def test_url_problem_refuses(url: str, allowed: list[str]) -> None:
+def test_url_problem_refuses(url: str, allowed: HttpAllowList) -> None:
     reason = url_problem(url, allowed)
     assert reason is not None
     assert reason
@@ -313,23 +336,27 @@ def test_url_problem_refuses(url: str, allowed: list[str]) -> None:
     ],
 )
 def test_url_problem_refuses_loopback_in_other_spellings(url: str) -> None:
-    assert url_problem(url, []) is not None
+    assert url_problem(url, NONE) is not None
 
 
 @pytest.mark.parametrize(
     ("url", "allowed"),
     [
-        ("https://example.org/hook", []),
+        ("https://example.org/hook", NONE),
         ("https://hooks.example.org:8443/treatywatch?x=1", LOOPBACK),
-        ("https://8.8.8.8/hook", []),
+        ("https://8.8.8.8/hook", NONE),
+        ("https://[64:ff9b::808:808]/hook", NONE),
         ("http://127.0.0.1:8080/hook", LOOPBACK),
         ("http://localhost:8080/hook", LOOPBACK),
         ("http://[::1]:8080/hook", LOOPBACK),
         ("https://127.0.0.1/hook", LOOPBACK),
-        ("http://receiver.internal/hook", ["receiver.internal"]),
+        ("http://receiver.internal/hook", HttpAllowList.of(["receiver.internal"])),
+        ("http://Receiver.Internal:8080/hook", HttpAllowList.of(["receiver.internal:8080"])),
+        ("http://127.0.0.1/hook", HttpAllowList.of(["127.0.0.1:80"])),
+        ("http://[::1]:9000/hook", HttpAllowList.of(["[::1]:9000"])),
     ],
 )
-def test_url_problem_accepts(url: str, allowed: list[str]) -> None:
+def test_url_problem_accepts(url: str, allowed: HttpAllowList) -> None:
     assert url_problem(url, allowed) is None
 
 
@@ -409,6 +436,17 @@ def test_a_rotation_keeps_the_old_secret_and_unexpired_ones_for_the_grace_period
         ("soon", None),
         ("-5", None),
         ("1.5", None),
+        # RFC 9110's obsolete date forms, which recipients must still read; asctime's is UTC.
+        ("Wednesday, 01-May-24 12:01:30 GMT", 90.0),
+        ("Wed May  1 12:01:30 2024", 90.0),
+        # Only ASCII digits are delay-seconds (`str.isdigit` takes these, `float` refuses the first).
+        ("²", None),
+        ("١٢", None),
+        ("1e3", None),
+        ("12 34", None),
+        # What `email.utils` reads but HTTP does not write.
+        ("1 May 2024 12:01:30 GMT", None),
+        ("Wed, 01 May 2024 12:01:30 +0000", None),
     ],
 )
 def test_retry_after_reads_seconds_or_an_http_date(value: str | None, expected: float | None) -> None:
@@ -470,15 +508,29 @@ def test_rate_slot_spaces_sends_by_the_rate() -> None:
         ({"X Bad": "v"}, 1),
         ({"X-Split": "a\r\nX-Injected: 1"}, 1),
         ({"X-Big": "v" * 5000}, 1),
+        ({"X-Empty": "", "X-Tab": "a\tb", "X-Latin": "caf\xe9"}, 0),
+        # `$` matches before a final newline: names and values are matched whole.
+        ({"X-Name\n": "v"}, 1),
+        ({"X-Value": "v\n"}, 1),
+        ({"X-Vtab": "a\x0bb"}, 1),
+        ({"X-Del": "a\x7fb"}, 1),
+        ({"X-Nul": "a\x00b"}, 1),
+        ({"X-Edge": " padded "}, 1),
+        ({"X-Wide": "\u2028"}, 1),
+        ({"": "v"}, 1),
+        ({"X-\u00e9": "v"}, 1),
     ],
 )
 def test_header_problems(headers: dict[str, str], problems: int) -> None:
-    assert len(header_problems(headers)) == problems
+    found = header_problems(headers)
+    assert len(found) == problems
+    bad = [name for name in headers if any(repr(name) in p for p in found)]
+    assert len(bad) == problems, "each problem names its header"
 
 
 def test_subscription_problems_name_each_field_at_fault() -> None:
-    assert subscription_problems("https://example.org/hook", ["treaty.*", "webhook.test"], {"X-A": "b"}, []) == []
-    assert subscription_problems(None, None, None, []) == []
+    assert subscription_problems("https://example.org/hook", ["treaty.*", "webhook.test"], {"X-A": "b"}, NONE) == []
+    assert subscription_problems(None, None, None, NONE) == []
     problems = subscription_problems("http://example.org/hook", ["*", "treaty.nothing"], {"Host": "x"}, LOOPBACK)
     assert [(p["path"], p["type"]) for p in problems] == [
         ("url", "url_refused"),
@@ -504,15 +556,152 @@ def test_subscription_problems_name_each_field_at_fault() -> None:
         "::ffff:127.0.0.1",
         "224.0.0.1",
         "ff02::1",
+        # NAT64 (RFC 6052), 6to4 and IPv4-compatible addresses, which Python counts as global whatever they embed.
+        "64:ff9b::a00:1",
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b::7f00:1",
+        "2002:a00:1::1",
+        "2002:a9fe:a9fe::",
+        "2002:7f00:1::",
+        "::a00:1",
+        "::7f00:1",
+        "::a9fe:a9fe",
+        # Local-use NAT64 (RFC 8215): where its IPv4 address sits is the operator's choice.
+        "64:ff9b:1::808:808",
+        "64:ff9b:1:a00:1::",
     ],
 )
 def test_address_problem_refuses_private_loopback_link_local_and_metadata(address: str) -> None:
-    assert address_problem(address)
+    reason = address_problem(address)
+    assert reason
+    # Readers see the reason: it never says what a name resolved to.
+    assert address.split("%")[0] not in reason
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2001:4860:4860::8888", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "93.184.215.14",
+        "8.8.8.8",
+        "2001:4860:4860::8888",
+        "::ffff:8.8.8.8",
+        # An IPv6-only network reaches public IPv4 hosts through NAT64 (DNS64 answers these).
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+    ],
+)
 def test_address_problem_admits_public_addresses(address: str) -> None:
     assert address_problem(address) is None
+
+
+@pytest.mark.parametrize("entry", ["", ":80", "host:0", "host:65536", "host:http", "[::1]:x", "[]:80", "host:\u0663"])
+def test_an_allow_list_entry_names_a_host_and_perhaps_a_valid_port(entry: str) -> None:
+    with pytest.raises(ValueError, match="host"):
+        HttpAllowList.of([entry])
+
+
+def test_nothing_is_allowed_plain_http_unless_the_operator_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TREATYWATCH_WEBHOOK_HTTP_HOSTS", raising=False)
+    assert NotifySettings().webhook_http_hosts == []
+    monkeypatch.setenv("TREATYWATCH_WEBHOOK_HTTP_HOSTS", '["127.0.0.1:8080", "[::1]"]')
+    assert NotifySettings().webhook_http_hosts == ["127.0.0.1:8080", "[::1]"]
+    monkeypatch.setenv("TREATYWATCH_WEBHOOK_HTTP_HOSTS", '["127.0.0.1:0"]')
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1:0"):
+        NotifySettings()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://hooks.example.org/t/0a1b2c?key=s3cret#frag", "https://hooks.example.org/…/…"),
+        ("https://hooks.example.org:8443/T0KEN/", "https://hooks.example.org:8443/…/"),
+        ("https://Hooks.Example.org", "https://hooks.example.org"),
+        ("https://hooks.example.org/?key=s3cret", "https://hooks.example.org/"),
+        ("http://[::1]:9000/hook", "http://[::1]:9000/…"),
+        ("http://127.0.0.1:9000//a", "http://127.0.0.1:9000//…"),
+        ("/elsewhere/s3cret", "/…/…"),
+        ("https://[", "…"),
+    ],
+)
+def test_a_url_is_shown_as_its_origin_and_masked_path(url: str, shown: str) -> None:
+    assert masked_url(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [("::1", "loopback"), ("::", "private"), ("::7f00:1", "loopback"), ("64:ff9b::a9fe:a9fe", "link-local")],
+)
+def test_an_embedded_ipv4_address_is_named_by_its_kind(address: str, kind: str) -> None:
+    reason = address_problem(address)
+    assert reason is not None and kind in reason
+
+
+def test_header_values_are_never_shown() -> None:
+    assert masked_headers({"Authorization": "Bearer s3cret", "X-Office": "treaties"}) == {
+        "Authorization": "***",
+        "X-Office": "***",
+    }
+
+
+SUBSCRIPTION = {
+    "_id": "sub_1",
+    "secret": "whsec_current",
+    "previous_secrets": [{"secret": "whsec_old", "expires_at": NOW}],
+}
+
+
+def a_key() -> bytes:
+    return os.urandom(32)
+
+
+def test_keys_are_32_bytes_in_base64url() -> None:
+    key = a_key()
+    assert key_bytes(base64.urlsafe_b64encode(key).decode()) == key
+    assert key_bytes(base64.urlsafe_b64encode(key).decode().rstrip("=")) == key
+    for bad in ("", "short", base64.urlsafe_b64encode(os.urandom(16)).decode(), "!" * 44):
+        with pytest.raises(ValueError, match="32 bytes"):
+            key_bytes(bad)
+
+
+def test_without_keys_secrets_stay_as_they_are() -> None:
+    vault = Vault()
+    assert vault.sealed(SUBSCRIPTION) == vault.opened(SUBSCRIPTION) == SUBSCRIPTION
+    assert not vault.stale(SUBSCRIPTION)
+
+
+def test_sealed_secrets_hide_the_secret_and_open_to_it() -> None:
+    vault = Vault([a_key()])
+    sealed = vault.sealed(SUBSCRIPTION)
+    assert sealed["secret"].startswith(SEALED) and "whsec" not in str(sealed)
+    assert sealed["previous_secrets"][0]["expires_at"] == NOW
+    assert vault.opened(sealed) == SUBSCRIPTION
+    assert vault.stale(SUBSCRIPTION) and not vault.stale(sealed)
+    # A fresh nonce each time: equal secrets do not look equal at rest.
+    assert vault.seal("sub_1", "whsec_current") != vault.seal("sub_1", "whsec_current")
+
+
+def test_a_sealed_secret_opens_only_for_its_subscription_and_untouched() -> None:
+    vault = Vault([a_key()])
+    sealed = vault.seal("sub_1", "whsec_current")
+    with pytest.raises(Unopenable, match="sub_2"):
+        vault.open("sub_2", sealed)
+    damaged = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
+    with pytest.raises(Unopenable):
+        vault.open("sub_1", damaged)
+
+
+def test_the_first_key_seals_and_every_key_opens_so_keys_can_be_rotated() -> None:
+    old, new = a_key(), a_key()
+    under_old = Vault([old]).sealed(SUBSCRIPTION)
+    during = Vault([new, old])
+    assert during.opened(under_old) == SUBSCRIPTION
+    assert during.stale(under_old)
+    resealed = during.sealed(during.opened(under_old))
+    assert resealed["secret"].startswith(f"{SEALED}{key_id(new)}:") and not during.stale(resealed)
+    after = Vault([new])
+    assert after.opened(resealed) == SUBSCRIPTION
+    with pytest.raises(Unopenable, match=key_id(old)):
+        after.opened(under_old)
 
 
 def test_the_webhook_test_event_is_a_cloudevent() -> None:

@@ -1,9 +1,16 @@
-"""Notify's HTTP routes: subscriptions, their secrets, deliveries, retries and replays."""
+"""Notify's HTTP routes: subscriptions, their secrets, deliveries, retries and replays.
+
+Subscriptions and deliveries are private: reading them takes a key with `subscriptions:read`, whatever the
+operator says about reads. Even then a subscription's URL and header values are shown masked (they carry the
+subscriber's tokens), and its secret only once, when it is made or rotated.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -11,8 +18,20 @@ from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from treatywatch.common.mongo import Document
-from treatywatch.common.web import Problem, invalid, require_read, require_scope
-from treatywatch.notify.service import Changed, Disabled, InFlight, Invalid, NotFound, Notify, Rejected
+from treatywatch.common.settings import hash_key
+from treatywatch.common.web import Credentials, Problem, invalid, require_scope
+from treatywatch.notify.domain import masked_headers, masked_url
+from treatywatch.notify.service import (
+    Changed,
+    Disabled,
+    InFlight,
+    Invalid,
+    NotFound,
+    Notify,
+    Rejected,
+    TooMany,
+)
+from treatywatch.notify.store import Cursor
 
 # The answers have always written times as `+00:00` (pydantic writes `Z`, which some clients' parsers refuse).
 Timestamp = Annotated[
@@ -56,15 +75,18 @@ class SubscriptionPatch(BaseModel):
 
 
 class Subscription(BaseModel):
-    """A subscription as clients see it: never a secret."""
+    """A subscription as clients see it: never a secret, its URL and header values masked."""
 
     id: str
-    url: str
+    url: str = Field(
+        description="The URL's scheme, host and port; each path segment shows as `…`, the query and fragment are "
+        "left out (`https://hooks.example.org:8443/…/…` for `https://hooks.example.org:8443/t/0a1b?key=s`)"
+    )
     event_types: list[str]
     filter: Filter
     description: str | None
     enabled: bool
-    headers: dict[str, str]
+    headers: dict[str, str] = Field(description="The custom headers' names, each value shown as `***`")
     rate_limit: float | None
     created_at: Timestamp
     previous_secrets_expire_at: list[Timestamp] = Field(description="When each previous secret stops signing")
@@ -76,12 +98,24 @@ class Subscription(BaseModel):
     def of(cls, doc: Document) -> Subscription:
         """The stored subscription, as clients see it."""
         previous = [p["expires_at"] for p in doc.get("previous_secrets") or []]
-        return cls.model_validate({**doc, "id": doc["_id"], "previous_secrets_expire_at": previous})
+        return cls.model_validate(
+            {
+                **doc,
+                "id": doc["_id"],
+                "url": masked_url(doc["url"]),
+                "headers": masked_headers(doc.get("headers") or {}),
+                "previous_secrets_expire_at": previous,
+            }
+        )
+
+
+NEXT = "Where the next page starts (pass it as `after`); null on the last page"
 
 
 class Subscriptions(BaseModel):
     items: list[Subscription]
-    count: int
+    count: int = Field(description="Items on this page")
+    next: str | None = Field(description=NEXT)
 
 
 class Attempt(BaseModel):
@@ -116,7 +150,8 @@ class Delivery(BaseModel):
 
 class Deliveries(BaseModel):
     items: list[Delivery]
-    count: int
+    count: int = Field(description="Items on this page")
+    next: str | None = Field(description=NEXT)
 
 
 class Created(BaseModel):
@@ -156,6 +191,7 @@ PROBLEMS: dict[type[Rejected], tuple[int, str]] = {
     Disabled: (409, "Subscription disabled"),
     InFlight: (409, "Attempt in flight"),
     Changed: (409, "Conflict"),
+    TooMany: (409, "Too many subscriptions"),
 }
 
 
@@ -189,7 +225,43 @@ def _notify(request: Request) -> Notify:
 
 Service = Annotated[Notify, Depends(_notify)]
 Write = Annotated[str, require_scope("subscriptions:write")]
-Read = Annotated[None, require_read()]
+Read = Annotated[str, require_scope("subscriptions:read")]
+
+
+def _creator(_: Write, credentials: Credentials) -> str:
+    # `Write` admitted the key, so there are credentials; a subscription records the start of the key's hash.
+    return hash_key(credentials.credentials.strip() if credentials else "")[:16]
+
+
+Creator = Annotated[str, Depends(_creator)]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+PAGE_LIMIT = 1000
+Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT, description="Items per page")]
+After = Annotated[str | None, Query(description="The `next` of the previous page")]
+
+
+def cursor_text(cursor: Cursor | None) -> str | None:
+    """A page's cursor as clients pass it back: opaque to them."""
+    if cursor is None:
+        return None
+    at, last_id = cursor
+    text = f"{(at - EPOCH) // timedelta(milliseconds=1)}:{last_id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def cursor_of(text: str | None) -> Cursor | None:
+    """The cursor a client passed back; 422 for anything a list did not give."""
+    if text is None:
+        return None
+    try:
+        ms, _, last_id = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().partition(":")
+        at = EPOCH + timedelta(milliseconds=int(ms))
+    except (binascii.Error, ValueError, OverflowError):
+        at, last_id = EPOCH, ""
+    if not last_id:
+        raise invalid([{"path": "after", "message": "not the `next` of a page", "type": "cursor"}])
+    return at, last_id
+
 
 # Routes answering subscriptions or deliveries set `response_model_exclude_unset`: a field the stored document
 # lacks (`disabled_reason`, an attempt's `error`) stays absent rather than null.
@@ -197,15 +269,18 @@ router = APIRouter(prefix="/v1", tags=["notify"], route_class=AnswersRejections)
 
 
 @router.post("/subscriptions", status_code=201, summary="Subscribe a webhook URL")
-async def create_subscription(notify: Service, body: SubscriptionIn, _: Write) -> Created:
-    created = await notify.create_subscription(body.model_dump())
+async def create_subscription(notify: Service, body: SubscriptionIn, created_by: Creator) -> Created:
+    created = await notify.create_subscription(body.model_dump(), created_by)
     return Created(id=created.id, secret=created.secret)
 
 
-@router.get("/subscriptions", summary="All subscriptions", response_model_exclude_unset=True)
-async def list_subscriptions(notify: Service, _: Read) -> Subscriptions:
-    items = [Subscription.of(d) for d in await notify.list_subscriptions()]
-    return Subscriptions(items=items, count=len(items))
+@router.get(
+    "/subscriptions", summary="Subscriptions, oldest first, a page at a time", response_model_exclude_unset=True
+)
+async def list_subscriptions(notify: Service, _: Read, after: After = None, limit: Limit = 100) -> Subscriptions:
+    page = await notify.list_subscriptions(cursor_of(after), limit)
+    items = [Subscription.of(d) for d in page.items]
+    return Subscriptions(items=items, count=len(items), next=cursor_text(page.next))
 
 
 @router.get(
@@ -255,7 +330,7 @@ async def send_test(notify: Service, subscription_id: str, _: Write) -> Queued:
 
 @router.get(
     "/subscriptions/{subscription_id}/deliveries",
-    summary="Deliveries, newest first: status, attempts (code, latency, error) and next attempt",
+    summary="Deliveries, newest first, a page at a time: status, attempts (code, latency, error) and next attempt",
     response_model_exclude_unset=True,
 )
 async def list_deliveries(
@@ -263,10 +338,12 @@ async def list_deliveries(
     subscription_id: str,
     _: Read,
     status: Literal["pending", "succeeded", "failed"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: After = None,
+    limit: Limit = 100,
 ) -> Deliveries:
-    items = [Delivery.of(d) for d in await notify.list_deliveries(subscription_id, status, limit)]
-    return Deliveries(items=items, count=len(items))
+    page = await notify.list_deliveries(subscription_id, status, cursor_of(after), limit)
+    items = [Delivery.of(d) for d in page.items]
+    return Deliveries(items=items, count=len(items), next=cursor_text(page.next))
 
 
 @router.post(

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 
 from treatywatch.common import mongo
 from treatywatch.common.kafka import Consumer, ensure_topics, run_consumer_forever
-from treatywatch.common.logging import configure_logging
+from treatywatch.common.logging import configure_logging, log
 from treatywatch.common.service import keep_trying, serve
 from treatywatch.common.settings import Settings
 from treatywatch.common.tracing import configure_tracing
@@ -20,10 +20,11 @@ from treatywatch.common.web import Check, create_app
 from treatywatch.notify.api import router
 from treatywatch.notify.consumer import Matcher
 from treatywatch.notify.delivery import Deliverer, Tuning
-from treatywatch.notify.domain import Policy
+from treatywatch.notify.domain import HttpAllowList, Policy
 from treatywatch.notify.sender import Sender
 from treatywatch.notify.service import Notify
 from treatywatch.notify.store import create_indexes
+from treatywatch.notify.vault import Vault, key_bytes
 
 
 class NotifySettings(Settings):
@@ -40,8 +41,10 @@ class NotifySettings(Settings):
     # A subscription whose every delivery failed for this long is disabled, with the reason recorded.
     disable_after_s: float = Field(default=5 * 86400.0, gt=0)
     subscription_concurrency: int = Field(default=4, ge=1)
-    # Deliveries a subscription's lane holds in memory, leased to this process; the rest wait in the database.
+    # Deliveries a subscription's lane holds in memory, leased to this process, and the characters of their bodies
+    # at most (one delivery always fits an empty lane); the rest wait in the database.
     delivery_buffer: int = Field(default=1000, ge=1)
+    delivery_buffer_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
     # How long the consumer waits for room in a full lane before it leaves that lane's deliveries in the database.
     delivery_hold_wait_s: float = Field(default=5.0, ge=0)
     # How long the consumer waits for the first attempts of new deliveries, so each is written once with its outcome.
@@ -53,8 +56,25 @@ class NotifySettings(Settings):
     subscription_refresh_s: float = Field(default=2.0, gt=0)
     gauges_interval_s: float = Field(default=10.0, gt=0)
     secret_grace_s: float = Field(default=86400.0, ge=0)
-    # Plain http, and private or loopback addresses, only for these hosts (embedded default: loopback).
-    webhook_http_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost", "::1"])
+    # Plain http, and private or loopback addresses, only for these `host` or `host:port` entries (none; the
+    # embedded stack sets loopback).
+    webhook_http_hosts: list[str] = Field(default_factory=list)
+    subscriptions_per_key: int = Field(default=100, ge=1)
+    # Keys (32 bytes in base64url) that seal webhook secrets at rest: the first seals, every one opens.
+    secret_keys: list[SecretStr] = Field(default_factory=list)
+
+    @field_validator("webhook_http_hosts")
+    @classmethod
+    def _allow_list(cls, value: list[str]) -> list[str]:
+        HttpAllowList.of(value)
+        return value
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for key in value:
+            key_bytes(key.get_secret_value())
+        return value
 
 
 def build_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -74,6 +94,7 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
         timeout_s=settings.delivery_timeout_s,
         subscription_concurrency=settings.subscription_concurrency,
         buffer=max(settings.delivery_buffer, settings.subscription_concurrency),
+        buffer_bytes=settings.delivery_buffer_bytes,
         hold_wait_s=settings.delivery_hold_wait_s,
         first_attempt_wait_s=settings.first_attempt_wait_s,
         max_connections=settings.delivery_max_connections,
@@ -82,12 +103,19 @@ def build_app(settings: NotifySettings | None = None) -> FastAPI:
         refresh_s=settings.subscription_refresh_s,
         gauges_s=settings.gauges_interval_s,
     )
-    sender = Sender(settings.webhook_http_hosts, settings.delivery_timeout_s, settings.delivery_max_connections)
-    deliverer = Deliverer(db, policy, tuning, sender)
-    notify = Notify(db, deliverer, settings.webhook_http_hosts, settings.secret_grace_s)
+    allowed = HttpAllowList.of(settings.webhook_http_hosts)
+    vault = Vault([key_bytes(k.get_secret_value()) for k in settings.secret_keys])
+    sender = Sender(allowed, settings.delivery_timeout_s, settings.delivery_max_connections)
+    deliverer = Deliverer(db, policy, tuning, sender, vault)
+    notify = Notify(db, deliverer, vault, allowed, settings.secret_grace_s, settings.subscriptions_per_key)
+
+    async def reseal() -> None:
+        if resealed := await notify.reseal_secrets():
+            log.info("secrets_resealed", subscriptions=resealed)
 
     async def consume() -> None:
         await keep_trying("mongodb", lambda: create_indexes(db))
+        await keep_trying("mongodb", reseal)
         await keep_trying("mongodb", deliverer.register)
         await keep_trying("kafka", lambda: ensure_topics(settings))
         await run_consumer_forever(consumer, Matcher(db, deliverer), "notify")

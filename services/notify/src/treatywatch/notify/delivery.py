@@ -7,6 +7,9 @@ webhook-id, when the events are consumed again). The database is read only for w
 for retries that fall due and for the leases of a worker that died. A lane sends at most `concurrency`
 deliveries at once (paced by the subscription's rate limit) and hands each outcome to one recorder that
 writes them in batches. The process's leases last as long as its heartbeat.
+
+A lane's memory is bounded twice: in deliveries and in the characters of their bodies. Whatever goes wrong in
+an attempt is recorded as a failed attempt, so it counts towards the retry schedule like any other failure.
 """
 
 from __future__ import annotations
@@ -29,8 +32,17 @@ from treatywatch.common import tracing
 from treatywatch.common.logging import log
 from treatywatch.common.mongo import Document
 from treatywatch.notify import store
-from treatywatch.notify.domain import Policy, judge, rate_slot, retry_after_s, signatures, signing_secrets
+from treatywatch.notify.domain import (
+    Policy,
+    judge,
+    masked_url,
+    rate_slot,
+    retry_after_s,
+    signatures,
+    signing_secrets,
+)
 from treatywatch.notify.sender import Refused, Reply, Sender, SendError
+from treatywatch.notify.vault import Unopenable, Vault
 
 DELIVERIES = Counter(
     "treatywatch_notify_delivery_outcomes_total", "Deliveries that reached a final status", ["outcome"]
@@ -57,6 +69,7 @@ class Tuning:
     timeout_s: float
     subscription_concurrency: int
     buffer: int
+    buffer_bytes: int
     max_connections: int
     hold_wait_s: float
     first_attempt_wait_s: float
@@ -70,6 +83,30 @@ class Tuning:
 def now_utc() -> datetime:
     """The current time, in UTC."""
     return datetime.now(UTC)
+
+
+def size(delivery: Document) -> int:
+    """What a delivery's body weighs in a lane's memory: its characters (its bytes, for the ASCII of most JSON)."""
+    return len(delivery["body"])
+
+
+@dataclass
+class Room:
+    """What a lane can still take in: deliveries, and characters of their bodies.
+
+    A lane that holds nothing takes one delivery whatever its size, so no body is too large to be sent.
+    """
+
+    count: int
+    chars: int
+    empty: bool
+
+    def take(self, chars: int) -> bool:
+        """Make room for a body of `chars` characters; False, taking nothing, if it does not fit."""
+        if self.count <= 0 or (chars > self.chars and not self.empty):
+            return False
+        self.count, self.chars, self.empty = self.count - 1, self.chars - chars, False
+        return True
 
 
 class FirstAttempts:
@@ -106,8 +143,10 @@ class FirstAttempts:
 class Deliverer:
     """Keeps a lane per enabled subscription, this worker's heartbeat, and records every attempt's outcome."""
 
-    def __init__(self, db: AsyncDatabase[Document], policy: Policy, tuning: Tuning, sender: Sender) -> None:
-        self.db, self.policy, self.tuning, self.sender = db, policy, tuning, sender
+    def __init__(
+        self, db: AsyncDatabase[Document], policy: Policy, tuning: Tuning, sender: Sender, vault: Vault
+    ) -> None:
+        self.db, self.policy, self.tuning, self.sender, self.vault = db, policy, tuning, sender, vault
         self.worker_id = "notify-" + secrets.token_hex(8)
         self.connections = asyncio.Semaphore(tuning.max_connections)
         # Attempts sent but not yet written: a crash sends these again, so there are never many. Those of deliveries
@@ -119,6 +158,7 @@ class Deliverer:
         self._first: FirstAttempts | None = None
         self._refresh = asyncio.Event()
         self._alive = False
+        self._unopenable: set[str] = set()
 
     async def register(self) -> None:
         """Announce this worker; until then the consumer leaves fresh deliveries in the database."""
@@ -131,18 +171,23 @@ class Deliverer:
         A lane that is sending waits a little for room (the broker keeps the backlog meanwhile); one that
         stays full is marked congested and its deliveries go to the database until it has drained.
         """
-        wanted = Tally(d["subscription_id"] for d in deliveries)
+        wanted, chars = Tally[str](), Tally[str]()
+        for delivery in deliveries:
+            wanted[delivery["subscription_id"]] += 1
+            chars[delivery["subscription_id"]] += size(delivery)
         deadline = time.monotonic() + self.tuning.hold_wait_s
         for subscription_id, count in wanted.items():
             lane = self._lanes.get(subscription_id)
             if lane is not None and not lane.congested:
-                await lane.wait_for_room(min(count, self.tuning.buffer), deadline)
+                wanted_room = Room(
+                    min(count, self.tuning.buffer), min(chars[subscription_id], self.tuning.buffer_bytes), False
+                )
+                await lane.wait_for_room(wanted_room, deadline)
         room = {i: lane.room() for i, lane in self._lanes.items() if self._alive}
         out = []
         for delivery in deliveries:
-            subscription_id = delivery["subscription_id"]
-            if room.get(subscription_id, 0) > 0:
-                room[subscription_id] -= 1
+            free = room.get(delivery["subscription_id"])
+            if free is not None and free.take(size(delivery)):
                 delivery = store.leased(delivery, self.worker_id)
             out.append(delivery)
         return out
@@ -271,7 +316,7 @@ class Deliverer:
         while True:
             self._refresh.clear()
             try:
-                subscriptions = {s["_id"]: s for s in await store.enabled_subscriptions(self.db)}
+                subscriptions = self._opened(await store.enabled_subscriptions(self.db))
             except Exception:
                 log.exception("subscriptions_refresh_failed")
                 subscriptions = {i: lane.subscription for i, lane in self._lanes.items()}
@@ -285,6 +330,19 @@ class Deliverer:
                     lane.subscription = subscription
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._refresh.wait(), timeout=self.tuning.refresh_s)
+
+    def _opened(self, subscriptions: Iterable[Document]) -> dict[str, Document]:
+        """The subscriptions with their secrets readable, by id; one whose secrets no key opens gets no lane
+        (its deliveries wait in the database for a notify that has the key), and is logged once."""
+        opened = {}
+        for subscription in subscriptions:
+            try:
+                opened[subscription["_id"]] = self.vault.opened(subscription)
+            except Unopenable as exc:
+                if subscription["_id"] not in self._unopenable:
+                    log.error("secret_unopenable", subscription_id=subscription["_id"], error=str(exc))
+                self._unopenable.add(subscription["_id"])
+        return opened
 
     async def _heartbeat_forever(self) -> None:
         """Keep this worker's leases alive and release those of workers that died."""
@@ -372,6 +430,8 @@ class Lane:
         self.subscription = subscription
         self._queue: asyncio.Queue[Document] = asyncio.Queue()
         self._in_flight = 0
+        # Characters of the bodies held, queued or in flight.
+        self._chars = 0
         self._sent = asyncio.Event()
         # Full for longer than the consumer waits: fresh deliveries go to the database until half is sent.
         self.congested = False
@@ -391,17 +451,25 @@ class Lane:
         subscription_id: str = self.subscription["_id"]
         return subscription_id
 
-    def room(self) -> int:
-        """How many more deliveries this lane can hold in memory."""
-        return self.engine.tuning.buffer - self._queue.qsize() - self._in_flight
+    def room(self) -> Room:
+        """What this lane can still hold in memory."""
+        tuning = self.engine.tuning
+        return Room(
+            tuning.buffer - self._queue.qsize() - self._in_flight, tuning.buffer_bytes - self._chars, self._chars == 0
+        )
 
-    async def wait_for_room(self, count: int, deadline: float) -> None:
-        """Wait until `count` deliveries fit in memory; past the deadline, mark the lane congested."""
-        while self.room() < count:
+    def half_free(self) -> bool:
+        """Whether at least half of this lane's memory is free, in deliveries and in characters."""
+        room, tuning = self.room(), self.engine.tuning
+        return room.count >= tuning.buffer // 2 and room.chars >= tuning.buffer_bytes // 2
+
+    async def wait_for_room(self, wanted: Room, deadline: float) -> None:
+        """Wait until `wanted` fits in memory; past the deadline, mark the lane congested."""
+        while (room := self.room()).count < wanted.count or room.chars < wanted.chars:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.congested = True
-                log.info("lane_congested", subscription_id=self.id, held=self.engine.tuning.buffer - self.room())
+                log.info("lane_congested", subscription_id=self.id, held=self._queue.qsize() + self._in_flight)
                 return
             self._sent.clear()
             with contextlib.suppress(TimeoutError):
@@ -416,6 +484,7 @@ class Lane:
 
     def push(self, delivery: Document) -> None:
         """A delivery leased to this worker: send it in turn."""
+        self._chars += size(delivery)
         self._queue.put_nowait(delivery)
 
     def due_at(self, when: datetime) -> None:
@@ -472,14 +541,22 @@ class Lane:
         tuning = self.engine.tuning
         self._next_due = None
         room = self.room()
-        if room < tuning.buffer // 2:
+        if room.count <= 0 or not self.half_free():
             # Memory is busy: the dispatcher asks again once half of it has been sent.
             return tuning.idle_poll_s
         now = now_utc()
-        due = await store.due_deliveries(self.engine.db, self.id, now, room)
-        for delivery in await store.claim(self.engine.db, due, self.engine.worker_id):
+        due = await store.due_deliveries(self.engine.db, self.id, now, room.count)
+        fitting = []
+        for delivery in due:
+            if not room.take(size(delivery)):
+                # Their bodies fill memory: the rest stay in the database until half of it is sent.
+                break
+            fitting.append(delivery)
+        for delivery in await store.claim(self.engine.db, fitting, self.engine.worker_id):
             self.push(delivery)
-        if len(due) == room:
+        if len(fitting) < len(due):
+            return tuning.idle_poll_s
+        if room.count == 0:
             return 0
         later = await store.next_due_at(self.engine.db, self.id, now)
         wait = (later - now_utc()).total_seconds() if later else tuning.idle_poll_s
@@ -507,12 +584,19 @@ class Lane:
                 if not self.stopped:
                     # Still leased to this worker: try again from memory after a pause.
                     asyncio.get_running_loop().call_later(self.engine.tuning.idle_poll_s, self.push, delivery)
-            self._in_flight -= 1
-            self._slots.release()
-            self._sent.set()
-            half = self.engine.tuning.buffer // 2
-            self.congested = self.congested and self.room() < half
-            if self.room() == half:
+            self._settle(delivery)
+
+    def _settle(self, delivery: Document) -> None:
+        """An attempt is over: its place and its body's characters are free; once half of memory is, look at the
+        database again."""
+        busy = not self.half_free()
+        self._in_flight -= 1
+        self._chars -= size(delivery)
+        self._slots.release()
+        self._sent.set()
+        if self.half_free():
+            self.congested = False
+            if busy:
                 self.due_at(now_utc())
 
     async def _pace(self) -> None:
@@ -532,13 +616,18 @@ class Lane:
             code = attempt["status_code"] = response.status_code
             retry_after = retry_after_s(response.headers.get("retry-after"), now_utc())
             if response.is_redirect:
-                attempt["error"] = f"redirect to {response.headers.get('location')!r} not followed"
+                attempt["error"] = f"redirect to {masked_url(response.headers['location'])[:100]} not followed"
         except Refused as exc:
             attempt["error"] = f"refused: {exc}"
         except TimeoutError:
             attempt["error"] = f"timed out after {self.engine.tuning.timeout_s:g} s"
         except SendError as exc:
             attempt["error"] = str(exc)
+        except Exception as exc:
+            # A bug, or a request no client would send (a header the subscription got before headers were
+            # checked): still an attempt, failed, so the schedule ends it rather than a retry every few seconds.
+            log.exception("attempt_error", delivery_id=delivery["_id"])
+            attempt["error"] = f"the request could not be made ({type(exc).__name__})"
         finally:
             self._sending.pop(delivery["_id"], None)
         latency = time.monotonic() - started

@@ -1,4 +1,5 @@
-"""Notify's pure rules: matching, Standard Webhooks signing, retry timing, verdicts and address checks."""
+"""Notify's pure rules: matching, Standard Webhooks signing, retry timing, verdicts, URL, header and address
+checks, and what readers are shown of a subscription."""
 
 from __future__ import annotations
 
@@ -137,19 +138,33 @@ def next_attempt(
     return now + timedelta(seconds=schedule_s[attempts_made] * (1 + jitter * draw))
 
 
+# RFC 9110's HTTP-date in its three forms (IMF-fixdate, and the obsolete RFC 850 and asctime ones); ASCII only.
+_DAY, _WEEKDAY = "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)", "(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH, _TIME = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)", "[0-9]{2}:[0-9]{2}:[0-9]{2}"
+_HTTP_DATE = re.compile(
+    f"{_DAY}, [0-9]{{2}} {_MONTH} [0-9]{{4}} {_TIME} GMT"
+    f"|{_WEEKDAY}, [0-9]{{2}}-{_MONTH}-[0-9]{{2}} {_TIME} GMT"
+    f"|{_DAY} {_MONTH} ( [0-9]|[0-9]{{2}}) {_TIME} [0-9]{{4}}"
+)
+_DELAY_SECONDS = re.compile("[0-9]+")
+
+
 def retry_after_s(value: str | None, now: datetime) -> float | None:
-    """Seconds a `Retry-After` header asks us to wait (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
+    """Seconds a `Retry-After` header asks us to wait, or None unless it is what RFC 9110 allows.
+
+    That is delay-seconds (ASCII digits: `isdigit` also takes `²`, which `float` refuses) or an HTTP-date.
+    """
+    value = (value or "").strip(" \t")
+    if _DELAY_SECONDS.fullmatch(value):
         return float(value)
+    if not _HTTP_DATE.fullmatch(value):
+        return None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        return None
+    # The asctime form names no zone: HTTP dates are always UTC.
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -225,51 +240,134 @@ RESERVED_HEADERS = frozenset(
         "traceparent",
     }
 )
-_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+# RFC 9110: a field name is a token; a value is visible ASCII or obs-text, with spaces and tabs inside.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_FIELD_VALUE = re.compile(r"([\x21-\x7e\x80-\xff]([\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?")
+MAX_HEADER_VALUE = 4096
 
 
 def header_problems(headers: dict[str, str]) -> list[str]:
-    """Why custom headers are refused: bad names or values, or names notify sets itself."""
+    """Why custom headers are refused, each naming its header: bad names or values, or names notify sets itself."""
     problems = []
     for name, value in headers.items():
-        if not _TOKEN.match(name):
-            problems.append(f"{name!r} is not a valid header name")
+        if not _TOKEN.fullmatch(name):
+            problems.append(f"{name!r} is not a valid header name (RFC 9110 token characters only)")
         elif name.lower() in RESERVED_HEADERS:
             problems.append(f"{name!r} is set by notify and cannot be overridden")
-        elif any(c in value for c in "\r\n\x00") or len(value) > 4096:
-            problems.append(f"the value of {name!r} must be one line of at most 4096 characters")
+        elif len(value) > MAX_HEADER_VALUE or not _FIELD_VALUE.fullmatch(value):
+            problems.append(
+                f"the value of {name!r} must be at most {MAX_HEADER_VALUE} visible characters (spaces and tabs "
+                "only between them, no control characters)"
+            )
     return problems
 
 
-def url_problem(url: str, allowed_http_hosts: Sequence[str]) -> str | None:
-    """Why a webhook URL is refused, or None: https anywhere public, http only to allowlisted hosts."""
-    parts = urlsplit(url)
+@dataclass(frozen=True)
+class HttpAllowList:
+    """Where plain http and unchecked addresses are allowed: `host` (any port) or `host:port` (`[::1]:8080`)."""
+
+    entries: frozenset[tuple[str, int | None]] = frozenset()
+
+    @classmethod
+    def of(cls, entries: Sequence[str]) -> HttpAllowList:
+        """The allow-list the operator wrote; ValueError for an entry that names no host or a bad port."""
+        return cls(frozenset(_allowed_entry(e) for e in entries))
+
+    def admits(self, host: str, port: int) -> bool:
+        """Whether the host may be reached on that port without the address checks (and over http)."""
+        host = host.lower()
+        return (host, None) in self.entries or (host, port) in self.entries
+
+
+def _allowed_entry(entry: str) -> tuple[str, int | None]:
+    # A bare IPv6 address (`::1`) has colons but no port; one with a port is written in brackets.
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest.removeprefix(":") if rest else None
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    else:
+        host, port = entry, None
+    if not host or (port is not None and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536)):
+        raise ValueError(f"{entry!r} is not a host or host:port")
+    return host.lower(), None if port is None else int(port)
+
+
+def url_port(url: str) -> int | None:
+    """The port an http(s) URL reaches (its scheme's default if it names none); None if it names an invalid one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if port == 0:
+        return None
+    return port or (443 if parts.scheme == "https" else 80)
+
+
+def url_problem(url: str, allowed: HttpAllowList) -> str | None:
+    """Why a webhook URL is refused, or None: https anywhere public; http, and private addresses, only to the
+    operator's allow-list, on the port an entry names (if it names one). Checked when subscribing and when sending."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a bracketed host that is no IPv6 address
+        return "the URL must be an absolute http(s) URL"
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
         return "the URL must be an absolute http(s) URL"
     if parts.username or parts.password:
         return "the URL must not carry credentials"
-    if host in allowed_http_hosts:
+    port = url_port(url)
+    if port is None:
+        return "the URL's port must be a number from 1 to 65535"
+    if allowed.admits(host, port):
         return None
     if parts.scheme == "http":
-        return f"plain http is allowed only to the operator's allowlist ({', '.join(allowed_http_hosts) or 'empty'})"
+        # Not naming the entries: they may be internal names, and whoever subscribes reads this.
+        return "plain http is allowed only to hosts on the operator's allow-list (TREATYWATCH_WEBHOOK_HTTP_HOSTS)"
     if host == "localhost" or host.endswith(".localhost"):
         return "the URL points at a loopback address"
     address = ip_literal(host)
-    if address is not None and not address.is_global:
+    if address is not None and address_problem(str(address)):
         return "the URL points at a private, loopback or link-local address"
     return None
+
+
+def masked_url(url: str) -> str:
+    """A URL as readers see it: scheme, host and port kept, each path segment `…`, no query or fragment.
+
+    `https://hooks.example.org:8443/t/0a1b2c?key=s3cret` reads `https://hooks.example.org:8443/…/…`: a path
+    token or a query secret never leaves notify again, yet its owner still recognises the endpoint. A relative
+    URL (a redirect's `Location`) keeps only its masked path.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "…"
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        netloc += f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        netloc += ":…"
+    origin = f"{parts.scheme}://{netloc}" if parts.scheme or netloc else ""
+    return origin + "/".join("…" if segment else "" for segment in parts.path.split("/"))
+
+
+def masked_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Custom headers as readers see them: the names, each value `***`."""
+    return dict.fromkeys(headers, "***")
 
 
 def subscription_problems(
     url: str | None,
     event_types: Sequence[str] | None,
     headers: dict[str, str] | None,
-    allowed_http_hosts: Sequence[str],
+    allowed: HttpAllowList,
 ) -> list[dict[str, str]]:
     """Why a subscription's URL, event types or headers (those given) are refused, as {path, message, type}."""
     errors = []
-    if url is not None and (reason := url_problem(url, allowed_http_hosts)):
+    if url is not None and (reason := url_problem(url, allowed)):
         errors.append({"path": "url", "message": reason, "type": "url_refused"})
     for i, pattern in enumerate(event_types or []):
         if pattern != TEST_EVENT_TYPE and not any(type_matches([pattern], t) for t in EVENT_TYPES):
@@ -292,21 +390,42 @@ def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
+# NAT64's well-known prefix (RFC 6052) and IPv4-compatible addresses carry an IPv4 address in their last 32 bits.
+_LAST_32_BITS = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("::/96"))
+# Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the operator's prefix length.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: IPv4-mapped, IPv4-compatible, NAT64 or 6to4; None for a plain one."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    # `::1` and `::` sit in `::/96` too, but are IPv6's own loopback and unspecified addresses.
+    if not (ip.is_loopback or ip.is_unspecified) and any(ip in network for network in _LAST_32_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_problem(address: str) -> str | None:
-    """Why notify refuses to connect to a resolved address, or None for a public one."""
+    """Why notify refuses to connect to a resolved address, or None for a public one.
+
+    An IPv6 address that carries an IPv4 one (NAT64, 6to4, mapped, compatible) is judged by the IPv4 address,
+    which Python's `is_global` does not look at. The reason never repeats the address: readers see it.
+    """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _LOCAL_NAT64:
+            return "a local-use NAT64 address"
+        ip = embedded_ipv4(ip) or ip
     if ip.is_global and not ip.is_multicast:
         return None
-    kind = (
-        "loopback"
-        if ip.is_loopback
-        else "link-local (cloud metadata lives there)"
-        if ip.is_link_local
-        else "private or reserved"
-    )
-    return f"{address} is a {kind} address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address (cloud metadata lives there)"
+    return "a private or reserved address"
 
 
 def webhook_test_event(subscription_id: str, event_id: str, now: datetime) -> dict[str, Any]:

@@ -15,16 +15,20 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from treatywatch.common.events import parse_event
+from treatywatch.common.logging import log
 from treatywatch.common.mongo import Document
 from treatywatch.notify import store
 from treatywatch.notify.delivery import Deliverer, now_utc
 from treatywatch.notify.domain import (
+    HttpAllowList,
     matches,
     new_secret,
     secrets_after_rotation,
     subscription_problems,
     webhook_test_event,
 )
+from treatywatch.notify.store import Cursor
+from treatywatch.notify.vault import Unopenable, Vault
 
 # Deliveries a replay writes at once: its memory stays bounded whatever the period.
 REPLAY_BATCH = 500
@@ -58,6 +62,10 @@ class Changed(Rejected):
     """The delivery changed between reading and writing it."""
 
 
+class TooMany(Rejected):
+    """The key has made as many subscriptions as one key may have."""
+
+
 @dataclass(frozen=True)
 class NewSubscription:
     """A subscription just made, with the only showing of its secret."""
@@ -82,6 +90,21 @@ class SentTest:
     event_id: str
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, and where the next one starts (None after the last)."""
+
+    items: list[Document]
+    next: Cursor | None
+
+
+def page_of(found: list[Document], limit: int) -> Page:
+    """The page of `limit` items from `limit + 1` read: one more means there is a next page."""
+    items = found[:limit]
+    more = len(found) > limit
+    return Page(items, (items[-1]["created_at"], items[-1]["_id"]) if more else None)
+
+
 @dataclass
 class ReplayCount:
     """What a replay read, found wanted, and queued."""
@@ -98,23 +121,31 @@ class Notify:
         self,
         db: AsyncDatabase[Document],
         deliverer: Deliverer,
-        allowed_http_hosts: Sequence[str],
+        vault: Vault,
+        allowed: HttpAllowList,
         secret_grace_s: float,
+        subscriptions_per_key: int,
     ) -> None:
-        self._db, self._deliverer = db, deliverer
-        self._allowed_http_hosts, self._secret_grace_s = allowed_http_hosts, secret_grace_s
+        self._db, self._deliverer, self._vault = db, deliverer, vault
+        self._allowed, self._secret_grace_s = allowed, secret_grace_s
+        self._subscriptions_per_key = subscriptions_per_key
 
-    async def create_subscription(self, fields: Document) -> NewSubscription:
-        """Subscribe a webhook URL; the answer is the only time its secret is shown."""
+    async def create_subscription(self, fields: Document, created_by: str) -> NewSubscription:
+        """Subscribe a webhook URL for the key `created_by` names; the answer is the only time its secret is shown."""
         self._check(fields)
-        subscription = store.new_subscription(fields, new_secret(), now_utc())
-        await store.add_subscription(self._db, subscription)
+        if await store.count_created_by(self._db, created_by) >= self._subscriptions_per_key:
+            raise TooMany(
+                f"this API key has {self._subscriptions_per_key} subscriptions, as many as one key may have "
+                "(TREATYWATCH_SUBSCRIPTIONS_PER_KEY): delete one first"
+            )
+        subscription = store.new_subscription(fields, new_secret(), created_by, now_utc())
+        await store.add_subscription(self._db, self._vault.sealed(subscription))
         self._deliverer.refresh()
         return NewSubscription(subscription["_id"], subscription["secret"])
 
-    async def list_subscriptions(self) -> list[Document]:
-        """Every subscription, oldest first."""
-        return await store.all_subscriptions(self._db)
+    async def list_subscriptions(self, after: Cursor | None, limit: int) -> Page:
+        """A page of subscriptions, oldest first."""
+        return page_of(await store.subscriptions_page(self._db, after, limit + 1), limit)
 
     async def get_subscription(self, subscription_id: str) -> Document:
         """One subscription; NotFound if there is none."""
@@ -146,14 +177,34 @@ class Notify:
 
     async def rotate_secret(self, subscription_id: str, grace_s: float | None) -> NewSecret:
         """A new secret; the old one signs too for `grace_s` (by default the operator's grace period)."""
-        current = await self.get_subscription(subscription_id)
+        current = self._vault.opened(await self.get_subscription(subscription_id))
         grace_s = self._secret_grace_s if grace_s is None else grace_s
         now = now_utc()
-        previous = secrets_after_rotation(current, grace_s, now)
         secret = new_secret()
-        await store.replace_secret(self._db, subscription_id, secret, previous)
+        rotated = {**current, "secret": secret, "previous_secrets": secrets_after_rotation(current, grace_s, now)}
+        sealed = self._vault.sealed(rotated)
+        await store.replace_secret(self._db, subscription_id, sealed["secret"], sealed["previous_secrets"])
         self._deliverer.refresh()
+        previous = rotated["previous_secrets"]
         return NewSecret(secret, previous[0]["expires_at"] if previous else None)
+
+    async def reseal_secrets(self) -> int:
+        """Seal under the first key every stored secret that is not (plain, or under an older key); return how many
+        subscriptions changed. One whose secrets no key opens is logged and left as it is."""
+        resealed = 0
+        async for stored in store.all_secrets(self._db):
+            if not self._vault.stale(stored):
+                continue
+            try:
+                sealed = self._vault.sealed(self._vault.opened(stored))
+            except Unopenable as exc:
+                log.error("secret_unopenable", subscription_id=stored["_id"], error=str(exc))
+                continue
+            # Only if no rotation wrote a newer secret meanwhile (another notify may be doing the same).
+            resealed += await store.replace_secret(
+                self._db, stored["_id"], sealed["secret"], sealed["previous_secrets"], replacing=stored["secret"]
+            )
+        return resealed
 
     async def send_test(self, subscription_id: str) -> SentTest:
         """Queue a `webhook.test` event for the subscription."""
@@ -166,10 +217,10 @@ class Notify:
         self._deliverer.wake([subscription_id])
         return SentTest(delivery["_id"], event["id"])
 
-    async def list_deliveries(self, subscription_id: str, status: str | None, limit: int) -> list[Document]:
-        """A subscription's deliveries (of one status, if given), newest first."""
+    async def list_deliveries(self, subscription_id: str, status: str | None, after: Cursor | None, limit: int) -> Page:
+        """A page of a subscription's deliveries (of one status, if given), newest first."""
         await self.get_subscription(subscription_id)
-        return await store.subscription_deliveries(self._db, subscription_id, status, limit)
+        return page_of(await store.subscription_deliveries(self._db, subscription_id, status, after, limit + 1), limit)
 
     async def replay(self, subscription_id: str, since: datetime, until: datetime | None) -> ReplayCount:
         """Queue again the matching events received in [since, until) whose deliveries are not delivered or pending."""
@@ -216,7 +267,7 @@ class Notify:
 
     def _check(self, fields: Document) -> None:
         errors = subscription_problems(
-            fields.get("url"), fields.get("event_types"), fields.get("headers"), self._allowed_http_hosts
+            fields.get("url"), fields.get("event_types"), fields.get("headers"), self._allowed
         )
         if errors:
             raise Invalid(errors, "the subscription cannot be accepted")

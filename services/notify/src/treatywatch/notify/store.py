@@ -5,7 +5,10 @@ holds it, `next_attempt_at` is null). A lease lasts as long as its worker's hear
 heartbeat stopped is swept by any other (or by its own successor), and its leases are released.
 
 Every query names an indexed prefix; writes address documents by `_id` (SecantusDB's `find_one_and_*`
-scans the collection, so claims are conditional `update_one`s in one `bulk_write`).
+scans the collection, so claims are conditional `update_one`s in one `bulk_write`). Lists are read a page at a
+time, in `(created_at, _id)` order, from the last item of the previous page.
+
+Subscriptions hold their secrets as the vault stored them (sealed once the operator set keys).
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from treatywatch.common.mongo import Document, is_duplicate_key
 from treatywatch.notify.domain import delivery_id
 
 INDEXES: dict[str, list[IndexModel]] = {
-    "subscriptions": [IndexModel([("enabled", ASCENDING)])],
+    "subscriptions": [
+        IndexModel([("enabled", ASCENDING)]),
+        IndexModel([("created_at", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("created_by", ASCENDING)]),
+    ],
     "deliveries": [
         IndexModel([("subscription_id", ASCENDING), ("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
-        IndexModel([("subscription_id", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("subscription_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
         IndexModel([("lease", ASCENDING), ("status", ASCENDING)]),
     ],
@@ -42,13 +49,18 @@ async def create_indexes(db: AsyncDatabase[Document]) -> None:
         await db[name].create_indexes(models)
 
 
-def new_subscription(fields: Document, secret: str, now: datetime) -> Document:
-    """A subscription with a fresh id, its first secret and no previous ones."""
+# Where a page starts: the `created_at` and `_id` of the last item of the previous page.
+Cursor = tuple[datetime, str]
+
+
+def new_subscription(fields: Document, secret: str, created_by: str, now: datetime) -> Document:
+    """A subscription with a fresh id, its first secret, no previous ones, and the key that made it."""
     return {
         "_id": "sub_" + secrets.token_hex(12),
         **fields,
         "secret": secret,
         "previous_secrets": [],
+        "created_by": created_by,
         "created_at": now,
     }
 
@@ -63,9 +75,39 @@ async def find_subscription(db: AsyncDatabase[Document], subscription_id: str) -
     return await db.subscriptions.find_one({"_id": subscription_id})
 
 
-async def all_subscriptions(db: AsyncDatabase[Document]) -> list[Document]:
-    """Every subscription, oldest first."""
-    return [d async for d in db.subscriptions.find({}).sort("created_at", 1)]
+async def count_created_by(db: AsyncDatabase[Document], created_by: str) -> int:
+    """How many subscriptions the key made."""
+    return await db.subscriptions.count_documents({"created_by": created_by})
+
+
+async def subscriptions_page(db: AsyncDatabase[Document], after: Cursor | None, limit: int) -> list[Document]:
+    """Up to `limit` subscriptions, oldest first, from the cursor on."""
+    return await page(db.subscriptions, {}, after, limit, ASCENDING)
+
+
+async def page(
+    collection: AsyncCollection[Document],
+    query: Document,
+    after: Cursor | None,
+    limit: int,
+    direction: int,
+) -> list[Document]:
+    """Up to `limit` documents matching `query` in `(created_at, _id)` order (`direction`), from the cursor on.
+
+    Two plain range reads rather than one `$or`: first the cursor's ties on `created_at` (a batch of deliveries
+    shares one), then what comes after them.
+    """
+    order = [("created_at", direction), ("_id", direction)]
+    if after is None:
+        return [d async for d in collection.find(query).sort(order).limit(limit)]
+    at, last_id = after
+    beyond = "$gt" if direction == ASCENDING else "$lt"
+    ties = collection.find({**query, "created_at": at, "_id": {beyond: last_id}}).sort(order).limit(limit)
+    found = [d async for d in ties]
+    if len(found) < limit:
+        rest = collection.find({**query, "created_at": {beyond: at}}).sort(order).limit(limit - len(found))
+        found += [d async for d in rest]
+    return found
 
 
 async def enabled_subscriptions(db: AsyncDatabase[Document]) -> list[Document]:
@@ -79,12 +121,23 @@ async def change_subscription(db: AsyncDatabase[Document], subscription_id: str,
 
 
 async def replace_secret(
-    db: AsyncDatabase[Document], subscription_id: str, secret: str, previous: Sequence[Document]
-) -> None:
-    """The subscription's new secret and the previous ones that still sign until they expire."""
-    await db.subscriptions.update_one(
-        {"_id": subscription_id}, {"$set": {"secret": secret, "previous_secrets": list(previous)}}
-    )
+    db: AsyncDatabase[Document],
+    subscription_id: str,
+    secret: str,
+    previous: Sequence[Document],
+    replacing: str | None = None,
+) -> bool:
+    """The subscription's new secret and the previous ones that still sign until they expire; with `replacing`,
+    only if that is still the stored secret. False if nothing was changed."""
+    query: Document = {"_id": subscription_id} if replacing is None else {"_id": subscription_id, "secret": replacing}
+    result = await db.subscriptions.update_one(query, {"$set": {"secret": secret, "previous_secrets": list(previous)}})
+    return result.matched_count == 1
+
+
+async def all_secrets(db: AsyncDatabase[Document]) -> AsyncIterator[Document]:
+    """Every subscription's id and stored secrets."""
+    async for doc in db.subscriptions.find({}, {"secret": 1, "previous_secrets": 1}):
+        yield doc
 
 
 async def record_events(db: AsyncDatabase[Document], events: Sequence[Event], now: datetime) -> set[str]:
@@ -140,13 +193,13 @@ async def find_delivery(db: AsyncDatabase[Document], webhook_id: str) -> Documen
 
 
 async def subscription_deliveries(
-    db: AsyncDatabase[Document], subscription_id: str, status: str | None, limit: int
+    db: AsyncDatabase[Document], subscription_id: str, status: str | None, after: Cursor | None, limit: int
 ) -> list[Document]:
-    """A subscription's deliveries (of one status, if given), newest first."""
+    """Up to `limit` of a subscription's deliveries (of one status, if given), newest first, from the cursor on."""
     query: Document = {"subscription_id": subscription_id}
     if status is not None:
         query["status"] = status
-    return [d async for d in db.deliveries.find(query).sort("created_at", -1).limit(limit)]
+    return await page(db.deliveries, query, after, limit, DESCENDING)
 
 
 async def add_deliveries(db: AsyncDatabase[Document], deliveries: Sequence[Document]) -> list[Document]:

@@ -173,6 +173,8 @@ class Stack:
 
     def service_env(self, service: str) -> dict[str, str]:
         return {
+            # Development subscribers listen on loopback over plain http; the environment may say otherwise.
+            "TREATYWATCH_WEBHOOK_HTTP_HOSTS": '["127.0.0.1", "localhost", "::1"]',
             **os.environ,
             "TREATYWATCH_KAFKA_BOOTSTRAP": self.kafka_bootstrap or "",
             "TREATYWATCH_MONGO_URL": self.mongo_url or "",
