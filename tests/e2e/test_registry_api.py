@@ -261,6 +261,17 @@ def test_resolutions_are_searched_and_their_citations_followed_both_ways(platfor
     assert [r["symbol"] for r in rest["items"]] == ["A/RES/65/48"]
 
 
+def test_a_resolution_query_schemathesis_generated_is_answered_not_a_500(platform: Stack) -> None:
+    # Its odd `after` came with a `session` past BSON's 64-bit integers, which the driver refused with a 500.
+    odd = quote("M\x08\x89!à¤")
+    problem = get(platform, f"/v1/resolutions?session={2**64}&after={odd}&limit=624", 422)
+    assert [e["path"] for e in problem["errors"]] == ["query.session"]
+    assert get(platform, f"/v1/resolutions?session={2**63 - 1}&after={odd}")["items"] == []
+    for after in ("a\x00b", "x" * 5000, "\ufffd\U0008bc03\x7f"):
+        page = get(platform, f"/v1/resolutions?after={quote(after)}")
+        assert all(r["symbol"] > after for r in page["items"])
+
+
 def test_a_malformed_message_is_dead_lettered_and_the_partition_keeps_flowing(platform: Stack) -> None:
     garbage = b'{"type": "treaty.action.recorded", "data": {"treaty_id": 5}}'
     after = action(f"after-{uuid.uuid4()}", "NOR", "declaration", "2011-01-01")

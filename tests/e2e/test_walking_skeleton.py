@@ -97,7 +97,7 @@ def test_an_action_reaches_the_registry_and_a_signed_webhook_once(platform: Stac
 
     # Registry and notify consume independently: wait for the sentinel in each.
     def applied_ids() -> list[str]:
-        return [e["id"] for e in get(platform, "registry", "/v1/events?after=0")["items"]]
+        return [e["id"] for e in get(platform, "registry", "/v1/events?after=0&limit=1000")["items"]]
 
     wait_until(lambda: sentinel["id"] in applied_ids(), "the sentinel to be applied")
     applied = applied_ids()

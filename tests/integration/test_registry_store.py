@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from treatywatch.cli.stack import Stack
-from treatywatch.common.events import Event, event_from_dict, to_json
+from treatywatch.common.events import Envelope, Event, event_from_dict, to_json
 from treatywatch.common.kafka import Publisher, ensure_topics
 from treatywatch.common.mongo import Document, is_duplicate_key
 from treatywatch.common.settings import Settings
@@ -103,7 +103,7 @@ async def apply(
     """Apply a batch inside one transaction, as the registry's consumer does."""
 
     async def transaction(session: AsyncClientSession) -> list[Event]:
-        return await store.apply_events(db, session, events)
+        return await store.apply_events(db, session, [store.prepare(e) for e in events])
 
     async with client.start_session() as session:
         applied: list[Event] = await session.with_transaction(transaction)
@@ -199,7 +199,7 @@ async def test_a_batch_taken_as_new_fails_on_a_seen_event_and_leaves_nothing_beh
     before = await snapshot(db)
 
     async def as_new(session: AsyncClientSession) -> list[Event]:
-        return await store.apply_events(db, session, events, look_first=False)
+        return await store.apply_events(db, session, [store.prepare(e) for e in events], look_first=False)
 
     async with client.start_session() as session:
         with pytest.raises((DuplicateKeyError, BulkWriteError)) as failed:
@@ -363,7 +363,7 @@ async def test_a_batch_whose_transaction_aborts_leaves_nothing_behind(
     before = await snapshot(db)
 
     async def transaction(session: AsyncClientSession) -> None:
-        assert len(await store.apply_events(db, session, batch())) == 5
+        assert len(await store.apply_events(db, session, [store.prepare(e) for e in batch()])) == 5
         raise Crash
 
     async with client.start_session() as session:
@@ -393,3 +393,70 @@ async def test_the_applier_dead_letters_a_record_without_a_value(
     )
     await Applier(client, db, publisher, kafka_settings.dead_letter_topic)([tombstone])
     assert await db.dead_letters.count_documents({"_id": f"{kafka_settings.topic}/0/3"}) == 1
+
+
+async def test_the_applier_dead_letters_an_event_it_cannot_store_and_applies_the_rest(
+    client: AsyncMongoClient[Document],
+    db: AsyncDatabase[Document],
+    kafka_settings: Settings,
+    publisher: Publisher,
+) -> None:
+    # Valid by the contract, which bounds no integer, but BSON holds none over 64 bits: every retry would fail.
+    huge = event(
+        "meeting.recorded",
+        {
+            "treaty_id": "XXVI-5",
+            "kind": "msp",
+            "ordinal": 2**64,
+            "place": "Geneva",
+            "start": "2024-01-01",
+            "end": "2024-01-02",
+        },
+    )
+    # A type a newer producer added: this registry's contract does not decode it.
+    newer = json.dumps({"id": "evt-newer", "type": "treaty.amended", "source": "/tests", "data": {}}).encode()
+    good = batch()[1]
+    records = [
+        record(kafka_settings, 20, to_json(huge)),
+        record(kafka_settings, 21, newer),
+        record(kafka_settings, 22, to_json(good)),
+    ]
+    applier = Applier(client, db, publisher, kafka_settings.dead_letter_topic)
+    await applier(records)
+
+    assert [d["_id"] async for d in db.events.find({})] == [good.id]
+    assert await db.meetings.count_documents({}) == 0
+    letters = {d["offset"]: d async for d in db.dead_letters.find({})}
+    assert set(letters) == {20, 21}
+    assert "cannot store the event" in letters[20]["reason"] and "8-byte ints" in letters[20]["reason"]
+    assert "treaty.amended" in letters[21]["reason"]
+    published = {r.value: r for r in await read_dead_letters(kafka_settings, 2)}
+    assert set(published) == {to_json(huge), newer}
+    assert dict(published[to_json(huge)].headers)["reason"].decode() == letters[20]["reason"]
+
+    await applier(records)
+    assert await db.events.count_documents({}) == 1
+    assert await db.dead_letters.count_documents({}) == 2
+
+
+class Amended(Envelope):
+    """An event type outside the contract's union, as a newer producer's code might build one."""
+
+    type: Literal["treaty.amended"] = "treaty.amended"
+    data: dict[str, Any]
+
+
+def test_an_event_no_projection_takes_is_unstorable_not_a_failure_to_retry() -> None:
+    with pytest.raises(store.Unstorable, match="the registry cannot store the event"):
+        store.prepare(cast(Event, Amended(data={})))
+
+
+def test_an_event_over_mongodbs_document_limit_is_unstorable() -> None:
+    text = "x" * 100_000
+    paragraphs = [{"number": n, "verb": "Decides", "text": text} for n in range(1, 200)]
+    big = event(
+        "resolution.adopted",
+        {"symbol": "A/RES/70/1", "session": 70, "title": "Long", "adopted_on": "2015-09-25", "paragraphs": paragraphs},
+    )
+    with pytest.raises(store.Unstorable, match="over MongoDB's limit"):
+        store.prepare(big)

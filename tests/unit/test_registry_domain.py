@@ -13,11 +13,13 @@ from treatywatch.registry.domain import (
     ACTIONS,
     BINDING_ACTIONS,
     ActionRecord,
+    ClaimCheck,
     Consent,
     ParticipantStatus,
     ReportDue,
     TreatyStats,
     Withdrawal,
+    check_claim,
     current_actions,
     participant_status,
     participant_statuses,
@@ -529,6 +531,24 @@ def test_the_first_annual_update_covers_the_year_the_initial_report_falls_due() 
 
 
 # Vocabulary and speed
+
+
+def test_a_claim_is_checked_against_the_counts_on_its_day() -> None:
+    stats = treaty_stats(mine_ban(), MINE_BAN_RULES, date(2009, 12, 2))
+    assert check_claim("parties_count", stats.parties, "XXVI-5", stats) == ClaimCheck(True, stats.parties)
+    assert check_claim("parties_count", 200, "XXVI-5", stats) == ClaimCheck(False, stats.parties)
+    assert check_claim("entry_into_force_year", 1999, "XXVI-5", stats) == ClaimCheck(True, 1999)
+    assert check_claim("entry_into_force_date", "1999-03-01", "XXVI-5", stats) == ClaimCheck(True, "1999-03-01")
+    assert check_claim("entry_into_force_date", "1999-03-02", "XXVI-5", stats).verified is False
+
+
+def test_a_claim_the_record_cannot_settle_is_unverified_with_the_reason() -> None:
+    unknown = treaty_stats(mine_ban(), None, date(2009, 12, 2))
+    check = check_claim("entry_into_force_year", 1999, "XXVI-5", unknown)
+    assert check.verified is None and check.found is None
+    assert check.reason is not None and "cannot tell when XXVI-5 entered into force" in check.reason
+    other = check_claim("signatories_count", 3, "XXVI-5", unknown)
+    assert other.verified is None and other.reason == "claims of kind 'signatories_count' are not checked"
 
 
 def test_the_action_vocabulary_is_the_contracts() -> None:

@@ -7,7 +7,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from treatywatch.common import mongo
 from treatywatch.common.kafka import Consumer, Publisher, ensure_topics, run_consumer_forever
@@ -15,10 +16,11 @@ from treatywatch.common.logging import configure_logging
 from treatywatch.common.service import keep_trying, serve
 from treatywatch.common.settings import Settings
 from treatywatch.common.tracing import configure_tracing
-from treatywatch.common.web import Check, create_app
+from treatywatch.common.web import Check, Problem, create_app, problem_response
 from treatywatch.registry import ui
-from treatywatch.registry.api import router
 from treatywatch.registry.consumer import Applier
+from treatywatch.registry.routes import ROUTERS
+from treatywatch.registry.service import NotFound
 from treatywatch.registry.store import TreatyViews, create_indexes, kill_abandoned_sessions
 
 
@@ -67,9 +69,20 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
         lifespan=lifespan,
         checks=checks,
     )
-    app.include_router(router)
+    include_routes(app)
     app.include_router(ui.router)
     return app
+
+
+def include_routes(app: FastAPI) -> None:
+    """The registry's API on `app`: its routers, and what the use cases did not find answered 404."""
+
+    async def not_found(_: Request, exc: Exception) -> JSONResponse:
+        return problem_response(Problem(404, "Not found", str(exc)))
+
+    app.add_exception_handler(NotFound, not_found)
+    for router in ROUTERS:
+        app.include_router(router)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""The registry's Kafka handler: decode, dead-letter what fails the contract, apply the rest atomically."""
+"""The registry's Kafka handler: decode, dead-letter what fails the contract or cannot be stored, apply the rest
+atomically."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from treatywatch.common.events import Event, parse_event
 from treatywatch.common.kafka import Message, Publisher
 from treatywatch.common.logging import log
 from treatywatch.common.mongo import Document, is_duplicate_key
-from treatywatch.registry.store import apply_events, record_dead_letter, record_session
+from treatywatch.registry.store import Prepared, Unstorable, apply_events, prepare, record_dead_letter, record_session
 
 EVENTS_APPLIED = Counter("treatywatch_registry_events_applied_total", "Events applied by type", ["type"])
 EVENTS_DUPLICATE = Counter("treatywatch_registry_events_duplicate_total", "Redelivered events ignored")
@@ -45,27 +46,29 @@ class Applier:
 
     async def __call__(self, records: list[ConsumerRecord]) -> None:
         started = time.perf_counter()
-        events: list[Event] = []
+        prepared: list[Prepared] = []
         for record in records:
             try:
-                events.append(parse_event(record.value or b""))
-            except (ValidationError, ValueError) as exc:
+                prepared.append(prepare(parse_event(record.value or b"")))
+            except (ValidationError, ValueError, Unstorable) as exc:
+                # Retrying cannot help either: the message goes where a person can look at it, and the rest on.
                 await self._dead_letter(record, exc)
-        if events:
-            await self._apply(events)
+        if prepared:
+            await self._apply(prepared)
         APPLY_SECONDS.observe(time.perf_counter() - started)
 
-    async def _apply(self, events: list[Event]) -> None:
+    async def _apply(self, prepared: list[Prepared]) -> None:
         async def as_new(session: AsyncClientSession) -> list[Event]:
-            return await apply_events(self._db, session, events, look_first=False)
+            return await apply_events(self._db, session, prepared, look_first=False)
 
         async def skipping_applied(session: AsyncClientSession) -> list[Event]:
-            return await apply_events(self._db, session, events)
+            return await apply_events(self._db, session, prepared)
 
         if self._session is None:
             # One recorded session for the process's life, so a successor can abort what a crash left open.
             self._session = self._client.start_session()
             await record_session(self._db, self._session)
+        events = [p.event for p in prepared]
         with tracing.span_for_events("apply", events, kind=tracing.SpanKind.CONSUMER):
             try:
                 applied = await self._session.with_transaction(as_new)

@@ -1,4 +1,4 @@
-"""Pure treaty law: a participant's status, a treaty's counts and timeline, and reports due. No I/O.
+"""Pure treaty law: a participant's status, a treaty's counts and timeline, reports due and claims checked. No I/O.
 
 Every result depends only on the set of records given, never on their order, and only on acts
 deposited on or before `as_of`: the record as it stood that day. A correction (`corrects`) may name
@@ -24,15 +24,18 @@ __all__ = [
     "ACTIONS",
     "BINDING_ACTIONS",
     "ActionRecord",
+    "ClaimCheck",
     "Consent",
     "ParticipantStatus",
     "ReportDue",
     "ReportStatus",
     "Status",
+    "Submitted",
     "TimelinePoint",
     "TreatyRecord",
     "TreatyStats",
     "Withdrawal",
+    "check_claim",
     "current_actions",
     "current_participations",
     "display_name",
@@ -54,6 +57,8 @@ _ACTION_RANK = {action: rank for rank, action in enumerate(ACTIONS)}
 
 Status = Literal["party", "signatory", "withdrawn"]
 ReportStatus = Literal["submitted", "due", "overdue", "not_recorded"]
+# A report a participant submitted: (kind, period, submitted on).
+Submitted = tuple[str, str, date]
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,19 +254,14 @@ class _Period:
     withdrawal: Withdrawal | None = None
 
 
-def _status(
-    acts: Sequence[ActionRecord],
-    as_of: date,
-    rules: TreatyRules | None,
-    treaty_in_force_on: date | None,
-    nth_instrument_date: date | None,
-) -> ParticipantStatus | None:
-    """`participant_status` over acts already reduced by `current_actions`."""
-    visible = tuple(a for a in acts if a.date <= as_of)
+def _read_acts(
+    acts: Sequence[ActionRecord], rules: TreatyRules | None
+) -> tuple[date | None, list[_Period], Withdrawal | None]:
+    """(first signature, the periods of being bound, a withdrawal deposited before any binding act), in act order."""
     signature: date | None = None
     periods: list[_Period] = []
     orphan_withdrawal: Withdrawal | None = None
-    for act in visible:
+    for act in acts:
         if act.action == "signature":
             signature = signature or act.date
         elif act.action in BINDING_ACTIONS:
@@ -274,6 +274,19 @@ def _status(
                 periods[-1].withdrawal = withdrawal
             elif not periods:
                 orphan_withdrawal = withdrawal
+    return signature, periods, orphan_withdrawal
+
+
+def _status(
+    acts: Sequence[ActionRecord],
+    as_of: date,
+    rules: TreatyRules | None,
+    treaty_in_force_on: date | None,
+    nth_instrument_date: date | None,
+) -> ParticipantStatus | None:
+    """`participant_status` over acts already reduced by `current_actions`."""
+    visible = tuple(a for a in acts if a.date <= as_of)
+    signature, periods, orphan_withdrawal = _read_acts(visible, rules)
 
     def ended(withdrawal: Withdrawal | None) -> bool:
         return withdrawal is not None and withdrawal.effective_on is not None and withdrawal.effective_on <= as_of
@@ -526,7 +539,7 @@ def reports_due(
     in_force_on: date,
     as_of: date,
     reporting: Reporting,
-    submitted: Iterable[tuple[str, str, date]] = (),
+    submitted: Iterable[Submitted] = (),
     recorded_kinds: Iterable[str] = (),
 ) -> list[ReportDue]:
     """The reports a participant owes by `as_of`, each once its duty has arisen, in due order.
@@ -569,3 +582,29 @@ def reports_due(
     for year in range(initial_due.year, as_of.year):
         reports.append(report(str(year), reporting.annual_due_on(year + 1)))
     return reports
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCheck:
+    """A claim checked against the record: `verified` is None when it cannot be checked, and `reason` says why."""
+
+    verified: bool | None
+    found: int | str | None = None
+    reason: str | None = None
+
+
+def check_claim(kind: str, value: int | str, treaty_id: str, stats: TreatyStats) -> ClaimCheck:
+    """Whether the claim that `treaty_id` has `value` (its parties, or the year or date it entered into force) agrees
+    with its counts on the claim's day."""
+    found: int | str
+    if kind == "parties_count":
+        found = stats.parties
+    elif kind in ("entry_into_force_year", "entry_into_force_date"):
+        if stats.entry_into_force is None:
+            reason = f"the registry cannot tell when {treaty_id} entered into force (rule unknown or not reached)"
+            return ClaimCheck(None, reason=reason)
+        in_force = stats.entry_into_force
+        found = in_force.year if kind == "entry_into_force_year" else in_force.isoformat()
+    else:
+        return ClaimCheck(None, reason=f"claims of kind {kind!r} are not checked")
+    return ClaimCheck(found == value, found=found)

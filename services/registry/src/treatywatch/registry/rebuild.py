@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from treatywatch.common import mongo
+from treatywatch.common.kafka import connection_options
 from treatywatch.common.settings import Settings
 from treatywatch.registry.consumer import Applier
 from treatywatch.registry.store import create_indexes
@@ -39,7 +40,7 @@ async def rebuild(
     """
     client, db = mongo.connect(settings.model_copy(update={"mongo_db": database}), database)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **connection_options(settings),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",

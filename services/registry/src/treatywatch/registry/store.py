@@ -1,7 +1,7 @@
 """The registry's MongoDB store: applied events (the audit trail) and the projections built from them.
 
-A treaty action is kept in its event's record, with the treaty and the participant's key beside it: the
-actions of a treaty are read from there, so applying one is an insert, not an update of its participation.
+A treaty action is kept in its event's own record, with the treaty and the participant's key beside it, and a
+treaty's actions are read from there: applying one is an insert and nothing else.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from functools import cached_property
+from typing import assert_never
 
+import bson
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.cursor import AsyncCursor
@@ -22,19 +24,25 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from treatywatch.common.events import (
     ActionRecorded,
+    ActionRecordedEvent,
     Event,
-    MeetingRecorded,
-    ReportSubmitted,
-    ResolutionAdopted,
+    MeetingRecordedEvent,
+    ReportSubmittedEvent,
+    ResolutionAdoptedEvent,
     TreatyRegistered,
+    TreatyRegisteredEvent,
 )
 from treatywatch.common.mongo import Document
 from treatywatch.common.participants import clean_name, participant_code, participant_name, resolve_participant
 from treatywatch.common.rules import TreatyRules
 from treatywatch.common.symbols import normalize_resolution_symbol
-from treatywatch.registry.domain import ActionRecord, TreatyRecord
+from treatywatch.registry.domain import ActionRecord, Submitted, TreatyRecord
 
 _CODE = re.compile(r"[A-Z]{2,3}")
+# BSON's integers are 64-bit: a larger one in a query fails in the driver, before the server is asked.
+INT64_MAX = 2**63 - 1
+# MongoDB's limit on one document, less room for what is added on applying (`seq`, `applied_at`).
+MAX_RECORD_BYTES = 16 * 1024 * 1024 - 1024
 
 INDEXES: dict[str, list[IndexModel]] = {
     "events": [
@@ -103,20 +111,30 @@ def action_record(doc: Document) -> ActionRecord:
     )
 
 
-def event_record(event: Event, seq: int, applied_at: datetime) -> Document:
-    """The audit trail's record of an applied event; an action's also holds it as its participation keeps it."""
-    record: Document = {
-        "_id": event.id,
-        "seq": seq,
-        "type": event.type,
-        "applied_at": applied_at,
-        "event": event.model_dump(mode="json", exclude_none=True),
-    }
-    if isinstance(event.data, ActionRecorded):
+def event_record(event: Event) -> Document:
+    """The audit trail's record of an event, less its `seq` and `applied_at`; an action's record also holds the
+    treaty, the participant's key and the action as the registry reads it."""
+    record: Document = {"_id": event.id, "type": event.type, "event": event.model_dump(mode="json", exclude_none=True)}
+    if isinstance(event, ActionRecordedEvent):
         record["treaty_id"] = event.data.treaty_id
         record["participant"] = participant_code(event.data.participant)
         record["action"] = action_doc(event, event.data)
     return record
+
+
+def _upsert(collection: str, key: str, doc: Document) -> list[tuple[str, UpdateOne]]:
+    return [(collection, UpdateOne({"_id": key}, {"$set": doc}, upsert=True))]
+
+
+def _resolution_doc(event: ResolutionAdoptedEvent) -> Document:
+    """A resolution as stored: its symbol and those it recalls canonical, and `cites` listing them once each."""
+    doc = event.data.model_dump(mode="json", exclude_none=True)
+    doc["symbol"] = resolution_symbol(event.data.symbol)
+    for recall in doc.get("recalls", []):
+        recall["symbol"] = resolution_symbol(recall["symbol"])
+    doc["cites"] = list(dict.fromkeys(r["symbol"] for r in doc.get("recalls", [])))
+    doc["event_id"] = event.id
+    return doc
 
 
 def projection_ops(event: Event) -> list[tuple[str, UpdateOne]]:
@@ -124,33 +142,51 @@ def projection_ops(event: Event) -> list[tuple[str, UpdateOne]]:
 
     An action has none: its event's record is where it is kept.
     """
-    data = event.data
-    if isinstance(data, TreatyRegistered):
-        doc = data.model_dump(mode="json", exclude_none=True)
-        doc["registered_by"] = event.id
-        return [("treaties", UpdateOne({"_id": data.treaty_id}, {"$set": doc}, upsert=True))]
-    if isinstance(data, ActionRecorded):
-        return []
-    if isinstance(data, ResolutionAdopted):
-        doc = data.model_dump(mode="json", exclude_none=True)
-        symbol = resolution_symbol(data.symbol)
-        doc["symbol"] = symbol
-        for recall in doc.get("recalls", []):
-            recall["symbol"] = resolution_symbol(recall["symbol"])
-        doc["cites"] = list(dict.fromkeys(r["symbol"] for r in doc.get("recalls", [])))
-        doc["event_id"] = event.id
-        return [("resolutions", UpdateOne({"_id": symbol}, {"$set": doc}, upsert=True))]
-    if isinstance(data, MeetingRecorded):
-        key = f"{data.treaty_id}|{data.kind}|{data.ordinal}"
-        doc = data.model_dump(mode="json", exclude_none=True)
-        doc["event_id"] = event.id
-        return [("meetings", UpdateOne({"_id": key}, {"$set": doc}, upsert=True))]
-    if isinstance(data, ReportSubmitted):
-        code = participant_code(data.participant)
-        key = f"{data.treaty_id}|{code}|{data.kind}|{data.period}"
-        doc = {**data.model_dump(mode="json"), "participant": code, "event_id": event.id}
-        return [("reports", UpdateOne({"_id": key}, {"$set": doc}, upsert=True))]
-    raise TypeError(f"no projection for {type(data).__name__}")
+    match event:
+        case TreatyRegisteredEvent(data=data):
+            doc = data.model_dump(mode="json", exclude_none=True) | {"registered_by": event.id}
+            return _upsert("treaties", data.treaty_id, doc)
+        case ActionRecordedEvent():
+            return []
+        case ResolutionAdoptedEvent():
+            doc = _resolution_doc(event)
+            return _upsert("resolutions", doc["symbol"], doc)
+        case MeetingRecordedEvent(data=data):
+            doc = data.model_dump(mode="json", exclude_none=True) | {"event_id": event.id}
+            return _upsert("meetings", f"{data.treaty_id}|{data.kind}|{data.ordinal}", doc)
+        case ReportSubmittedEvent(data=data):
+            code = participant_code(data.participant)
+            doc = data.model_dump(mode="json") | {"participant": code, "event_id": event.id}
+            return _upsert("reports", f"{data.treaty_id}|{code}|{data.kind}|{data.period}", doc)
+        case _:
+            assert_never(event)
+
+
+class Unstorable(ValueError):
+    """An event that decodes but that the registry cannot store: applying it again cannot succeed either."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An event with the documents that apply it, built and checked before anything is written."""
+
+    event: Event
+    record: Document
+    projections: list[tuple[str, UpdateOne]]
+
+
+def prepare(event: Event) -> Prepared:
+    """The event's record and projections; raises Unstorable when no projection takes it or BSON cannot hold it."""
+    try:
+        record = event_record(event)
+        projections = projection_ops(event)
+        size = len(bson.encode(record))
+    except Exception as exc:
+        # Nothing above does I/O: what fails here for this event fails on every retry (e.g. an integer over 64 bits).
+        raise Unstorable(f"the registry cannot store the event: {type(exc).__name__}: {exc}") from exc
+    if size > MAX_RECORD_BYTES:
+        raise Unstorable(f"the event takes {size} bytes as BSON, over MongoDB's limit of one document")
+    return Prepared(event, record, projections)
 
 
 def revision_ops(events: Sequence[Event]) -> list[UpdateOne]:
@@ -160,7 +196,7 @@ def revision_ops(events: Sequence[Event]) -> list[UpdateOne]:
 
 
 async def apply_events(
-    db: AsyncDatabase[Document], session: AsyncClientSession, events: Sequence[Event], *, look_first: bool = True
+    db: AsyncDatabase[Document], session: AsyncClientSession, events: Sequence[Prepared], *, look_first: bool = True
 ) -> list[Event]:
     """Apply the events not applied before, atomically inside the caller's transaction; return those applied.
 
@@ -169,13 +205,13 @@ async def apply_events(
     """
     seen: set[str] = set()
     if look_first:
-        ids = list(dict.fromkeys(e.id for e in events))
+        ids = list(dict.fromkeys(p.event.id for p in events))
         seen = {d["_id"] async for d in db.events.find({"_id": {"$in": ids}}, {"_id": 1}, session=session)}
-    fresh: list[Event] = []
-    for event in events:
-        if event.id not in seen:
-            seen.add(event.id)
-            fresh.append(event)
+    fresh: list[Prepared] = []
+    for prepared in events:
+        if prepared.event.id not in seen:
+            seen.add(prepared.event.id)
+            fresh.append(prepared)
     if not fresh:
         return []
     # One document: the collection scan SecantusDB does for find_one_and_* costs nothing here.
@@ -189,18 +225,17 @@ async def apply_events(
     assert counter is not None
     first = counter["seq"] - len(fresh) + 1
     now = datetime.now(UTC)
-    await db.events.insert_many(
-        [event_record(e, first + i, now) for i, e in enumerate(fresh)], ordered=True, session=session
-    )
+    records = [p.record | {"seq": first + i, "applied_at": now} for i, p in enumerate(fresh)]
+    await db.events.insert_many(records, ordered=True, session=session)
     by_collection: dict[str, list[UpdateOne]] = {}
-    for event in fresh:
-        for collection, op in projection_ops(event):
+    for prepared in fresh:
+        for collection, op in prepared.projections:
             by_collection.setdefault(collection, []).append(op)
-    by_collection["revisions"] = revision_ops(fresh)
+    by_collection["revisions"] = revision_ops([p.event for p in fresh])
     for collection, ops in by_collection.items():
         if ops:
             await db[collection].bulk_write(ops, ordered=True, session=session)
-    return fresh
+    return [p.event for p in fresh]
 
 
 async def kill_abandoned_sessions(client: AsyncMongoClient[Document], db: AsyncDatabase[Document]) -> None:
@@ -222,11 +257,12 @@ async def record_session(db: AsyncDatabase[Document], session: AsyncClientSessio
 
 
 async def record_dead_letter(db: AsyncDatabase[Document], doc: Document) -> None:
-    """Keep an undecodable message with its reason and original bytes (idempotent on its offset)."""
+    """Keep a message that was dead-lettered with its reason and original bytes (idempotent on its offset)."""
     await db.dead_letters.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
 
 
-# Reads. Each query is built by one function, so the tests can `explain()` exactly what the API runs.
+# Reads. Each query is built by one `*_query` function, so the tests can `explain()` exactly what the API runs;
+# the functions beside them run it.
 
 
 # SecantusDB plans a sort or range on `_id` alone as a collection scan unless told to use its index.
@@ -235,6 +271,11 @@ _BY_ID = [("_id", ASCENDING)]
 
 def treaties_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
     return db.treaties.find({}).sort(_BY_ID).hint(_BY_ID)
+
+
+async def treaties(db: AsyncDatabase[Document]) -> list[Document]:
+    """Every registered treaty, in id order."""
+    return await treaties_query(db).to_list()
 
 
 def actions_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
@@ -279,32 +320,86 @@ def resolutions_query(
     return cursor.hint(_BY_ID) if set(query) <= {"_id"} else cursor
 
 
+async def resolutions(
+    db: AsyncDatabase[Document],
+    *,
+    session: int | None = None,
+    treaty_id: str | None = None,
+    recalls: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> list[Document]:
+    """A page of `resolutions_query`."""
+    query = resolutions_query(db, session=session, treaty_id=treaty_id, recalls=recalls, after=after, limit=limit)
+    return await query.to_list()
+
+
+async def resolution(db: AsyncDatabase[Document], symbol: str) -> Document | None:
+    """The resolution stored under its canonical symbol."""
+    return await db.resolutions.find_one({"_id": symbol})
+
+
 def resolutions_by_symbol_query(db: AsyncDatabase[Document], symbols: Sequence[str]) -> AsyncCursor[Document]:
     return db.resolutions.find({"_id": {"$in": list(symbols)}})
+
+
+async def resolutions_by_symbol(db: AsyncDatabase[Document], symbols: Sequence[str]) -> dict[str, Document]:
+    """The resolutions stored among `symbols`, by symbol."""
+    if not symbols:
+        return {}
+    return {d["_id"]: d async for d in resolutions_by_symbol_query(db, symbols)}
 
 
 def recalled_by_query(db: AsyncDatabase[Document], symbol: str) -> AsyncCursor[Document]:
     return db.resolutions.find({"cites": symbol}, {"_id": 1}).sort("_id", ASCENDING)
 
 
+async def recalled_by(db: AsyncDatabase[Document], symbol: str) -> list[str]:
+    """The symbols of the resolutions that recall `symbol`, in order."""
+    return [d["_id"] async for d in recalled_by_query(db, symbol)]
+
+
+def resolution_titles_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
+    return db.resolutions.find({}, {"title": 1, "adopted_on": 1}).sort(_BY_ID).hint(_BY_ID)
+
+
+async def resolution_titles(db: AsyncDatabase[Document]) -> list[Document]:
+    """Every resolution's symbol (`_id`), title and adoption date, in symbol order."""
+    return await resolution_titles_query(db).to_list()
+
+
 def meetings_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
     return db.meetings.find({"treaty_id": treaty_id}).sort("start", ASCENDING)
+
+
+async def meetings(db: AsyncDatabase[Document], treaty_id: str) -> list[Document]:
+    """A treaty's meetings, by start date."""
+    return await meetings_query(db, treaty_id).to_list()
 
 
 def reports_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
     return db.reports.find({"treaty_id": treaty_id})
 
 
-def events_query(db: AsyncDatabase[Document], after: int, limit: int) -> AsyncCursor[Document]:
-    return db.events.find({"seq": {"$gt": after}}).sort("seq", ASCENDING).limit(limit)
-
-
-def latest_events_query(db: AsyncDatabase[Document], limit: int) -> AsyncCursor[Document]:
-    return db.events.find({}).sort("seq", DESCENDING).limit(limit)
-
-
 def participant_reports_query(db: AsyncDatabase[Document], treaty_id: str, participant: str) -> AsyncCursor[Document]:
     return db.reports.find({"treaty_id": treaty_id, "participant": participant})
+
+
+def _submitted(doc: Document) -> Submitted:
+    return doc["kind"], doc["period"], date.fromisoformat(doc["submitted_on"])
+
+
+async def reports(db: AsyncDatabase[Document], treaty_id: str) -> dict[str, list[Submitted]]:
+    """The reports submitted under a treaty, by participant key."""
+    by_participant: dict[str, list[Submitted]] = {}
+    async for doc in reports_query(db, treaty_id):
+        by_participant.setdefault(doc["participant"], []).append(_submitted(doc))
+    return by_participant
+
+
+async def participant_reports(db: AsyncDatabase[Document], treaty_id: str, participant: str) -> list[Submitted]:
+    """The reports one participant submitted under a treaty."""
+    return [_submitted(d) async for d in participant_reports_query(db, treaty_id, participant)]
 
 
 async def report_kinds(db: AsyncDatabase[Document], treaty_id: str) -> list[str]:
@@ -324,12 +419,31 @@ async def participant_keys(db: AsyncDatabase[Document]) -> list[str]:
     return [k for k in keys if k]
 
 
-def resolution_titles_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
-    return db.resolutions.find({}, {"title": 1, "adopted_on": 1}).sort(_BY_ID).hint(_BY_ID)
+def events_query(db: AsyncDatabase[Document], after: int, limit: int) -> AsyncCursor[Document]:
+    return db.events.find({"seq": {"$gt": after}}).sort("seq", ASCENDING).limit(limit)
+
+
+async def events(db: AsyncDatabase[Document], after: int, limit: int) -> list[Document]:
+    """The records of the events applied after `seq` number `after`, in order."""
+    return await events_query(db, after, limit).to_list()
+
+
+def latest_events_query(db: AsyncDatabase[Document], limit: int) -> AsyncCursor[Document]:
+    return db.events.find({}).sort("seq", DESCENDING).limit(limit)
+
+
+async def latest_events(db: AsyncDatabase[Document], limit: int) -> list[Document]:
+    """The records of the events applied last, newest first."""
+    return await latest_events_query(db, limit).to_list()
 
 
 def dead_letters_query(db: AsyncDatabase[Document], limit: int) -> AsyncCursor[Document]:
     return db.dead_letters.find({}).sort("received_at", DESCENDING).limit(limit)
+
+
+async def dead_letters(db: AsyncDatabase[Document], limit: int) -> list[Document]:
+    """The dead letters received last, newest first."""
+    return await dead_letters_query(db, limit).to_list()
 
 
 def to_records(docs: Sequence[Document]) -> dict[str, list[ActionRecord]]:
@@ -338,11 +452,6 @@ def to_records(docs: Sequence[Document]) -> dict[str, list[ActionRecord]]:
     for doc in sorted(docs, key=lambda d: d["seq"]):
         records.setdefault(doc["participant"], []).append(action_record(doc["action"]))
     return records
-
-
-def public(doc: Document) -> dict[str, Any]:
-    """A stored document without MongoDB's internals."""
-    return {k: v for k, v in doc.items() if k != "_id"}
 
 
 def rules_of(treaty: Document | None) -> TreatyRules | None:
@@ -365,6 +474,11 @@ class TreatyView:
         """The participant's name as the events spell it, else in UN usage, else its key."""
         return self.record.names.get(participant) or participant_name(participant) or participant
 
+    @cached_property
+    def by_name(self) -> list[tuple[str, str]]:
+        """Every participant as (name, key), in that order: the order answers list them in."""
+        return sorted((self.name(key), key) for key in self.record.currents)
+
 
 class TreatyViews:
     """Prepared treaty records kept in this process, each reloaded once its revision in MongoDB moves.
@@ -384,7 +498,8 @@ class TreatyViews:
 
     async def get(self, treaty_id: str) -> TreatyView | None:
         """The treaty's view; None when it is neither registered nor acted on."""
-        return (await self.many([treaty_id]))[0]
+        revisions = await self._revisions((treaty_id,))
+        return await self._view(treaty_id, revisions.get(treaty_id, 0))
 
     async def many(self, treaty_ids: Sequence[str]) -> list[TreatyView | None]:
         """Views of several treaties."""

@@ -1,0 +1,57 @@
+"""Resolutions: listed by session, treaty or what they recall; one with its claims checked and citations followed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from treatywatch.registry import service
+from treatywatch.registry.routes import models
+from treatywatch.registry.routes.deps import READ, Db, Views
+from treatywatch.registry.store import INT64_MAX
+
+router = APIRouter(prefix="/v1", tags=["resolutions"], dependencies=[READ])
+
+
+@router.get(
+    "/resolutions",
+    summary="Resolutions by session, treaty or the resolution they recall",
+    response_model_exclude_unset=True,
+)
+async def list_resolutions(
+    db: Db,
+    session: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+    treaty_id: str | None = None,
+    recalls: Annotated[str | None, Query(description="a symbol, e.g. 63/42 or A/RES/63/42")] = None,
+    after: Annotated[str | None, Query(description="the `next` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> models.Resolutions:
+    found = await service.resolutions(
+        db, session=session, treaty_id=treaty_id, recalls=recalls, after=after, limit=limit
+    )
+    return models.Resolutions.model_validate(
+        {"items": found, "count": len(found), "next": found[-1]["_id"] if len(found) == limit else None}
+    )
+
+
+@router.get(
+    "/resolutions/{symbol:path}",
+    summary="A resolution, its citation chain and its claims checked against the record",
+    response_model_exclude_unset=True,
+)
+async def get_resolution(symbol: str, db: Db, views: Views) -> models.Resolution:
+    found = await service.resolution(db, views, symbol)
+    claims = [
+        claim
+        | {
+            "verified": check.verified,
+            "reason": check.reason,
+            "expected": None if check.verified is None else claim["value"],
+            "found": check.found,
+        }
+        for claim, check in found.claims
+    ]
+    return models.Resolution.model_validate(
+        found.doc | {"claims": claims, "citation_chain": found.citation_chain, "recalled_by": found.recalled_by}
+    )
