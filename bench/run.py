@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import delivery, ingest, latency, pipeline, queries
+from bench import delivery, ingest, latency, parsers, pipeline, queries
 from bench.harness import RESULTS, machine, write_results
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "pipeline": pipeline.run,
     "queries": queries.run,
     "delivery": delivery.measure,
+    "parsers": parsers.run,
 }
 
 

@@ -1,4 +1,4 @@
-"""Ingest's HTTP contract against real processes: auth, bad input, all-or-nothing batches, documents, 503."""
+"""Ingest's HTTP contract against real processes: auth, bad input, all-or-nothing batches, documents, caps, 503."""
 
 from __future__ import annotations
 
@@ -19,12 +19,18 @@ KEY = "ingest-" + uuid.uuid4().hex
 SUBSCRIPTIONS_ONLY = "subs-" + uuid.uuid4().hex
 SEED = DATA.resolution
 MINE_BAN = DATA.mine_ban
+# Lower than Kafka's 1 MB so that an event over it fits in a body under this module's 200,000-byte limit.
+MAX_EVENT_BYTES = 100_000
 
 
 @pytest.fixture(scope="module")
 def platform(servers: Stack) -> Iterator[Stack]:
     keys = [{"name": "notify-only", "sha256": hash_key(SUBSCRIPTIONS_ONLY), "scopes": ["subscriptions:write"]}]
-    env = {"TREATYWATCH_API_KEYS": json.dumps(keys), "TREATYWATCH_MAX_BODY_BYTES": "200000"}
+    env = {
+        "TREATYWATCH_API_KEYS": json.dumps(keys),
+        "TREATYWATCH_MAX_BODY_BYTES": "200000",
+        "TREATYWATCH_MAX_EVENT_BYTES": str(MAX_EVENT_BYTES),
+    }
     with services_on(servers, "ingest-api", ("ingest", "registry"), KEY, env) as stack:
         yield stack
 
@@ -136,6 +142,58 @@ def test_a_batch_with_bad_events_publishes_nothing_and_names_each_bad_index(plat
     assert post(platform, "/v1/events", json.dumps(sentinel).encode()).status_code == 202
     wait_until(lambda: sentinel["id"] in applied_ids(platform), "the sentinel to be applied")
     assert good["id"] not in applied_ids(platform)
+
+
+def assert_none_applied(stack: Stack, refused: list[dict[str, Any]]) -> None:
+    """A later event on the same partition key is applied only after anything published before it."""
+    sentinel = action(refused[0]["data"]["participant"], action="ratification")
+    assert post(stack, "/v1/events", json.dumps(sentinel).encode()).status_code == 202
+    wait_until(lambda: sentinel["id"] in applied_ids(stack), "the sentinel to be applied")
+    assert not {e["id"] for e in refused} & applied_ids(stack)
+
+
+def test_a_batch_over_the_cap_is_422_naming_events_and_the_cap(platform: Stack) -> None:
+    run = uuid.uuid4().hex[:8]
+    events = [{**action("Chad"), "id": f"{run}-{n}"} for n in range(1_001)]
+    compact = json.dumps({"events": events}, separators=(",", ":")).encode()  # under this module's body limit
+    body = problem(post(platform, "/v1/events:batch", compact), 422)
+    assert [e["path"] for e in body["errors"]] == ["events"]
+    assert "at most 1,000 events" in body["detail"] and "none was published" in body["detail"]
+    assert_none_applied(platform, events)
+
+
+def test_an_event_larger_than_a_kafka_message_is_413_naming_it(platform: Stack) -> None:
+    large = action("Togo", text="x" * 99_999)
+    body = problem(post(platform, "/v1/events", json.dumps(large).encode()), 413)
+    assert "bytes, more than the 100,000 a Kafka message may hold" in body["detail"]
+    small = [action("Togo"), action("Togo")]
+    batch = {"events": [small[0], action("Togo", text="y" * 99_999), small[1]]}
+    body = problem(post(platform, "/v1/events:batch", json.dumps(batch).encode()), 413)
+    assert [(e["path"], e["index"], e["id"]) for e in body["errors"]] == [("events.1", 1, batch["events"][1]["id"])]
+    assert body["detail"].startswith("1 of 3 events are larger than the 100,000 bytes")
+    assert_none_applied(platform, [large, *batch["events"]])
+
+
+def test_a_resolution_with_enormous_paragraphs_is_413_even_on_a_dry_run(platform: Stack) -> None:
+    paragraphs = "".join(f"{n}. *Notes* " + "the long report " * 2_500 + "\n\n" for n in range(11, 14))
+    text = SEED.read_text(encoding="utf-8").replace("*55th plenary meeting", paragraphs + "*55th plenary meeting")
+    for path in ("/v1/resolutions?dry_run=true", "/v1/resolutions"):
+        body = problem(post(platform, path, text.encode(), "text/plain"), 413)
+        assert "the resolution's event would be at least" in body["detail"]
+
+
+def test_a_parsed_resolution_that_breaks_the_contract_names_each_field(platform: Stack) -> None:
+    # Parsed in a worker process: its refusal comes back pickled, with every field it names.
+    text = b"A/RES/64/56\n\nThe General Assembly,\n\n1. *Urges* all States to act.\n"
+    body = problem(post(platform, "/v1/resolutions?dry_run=true", text, "text/plain"), 422)
+    assert {e["path"] for e in body["errors"]} == {"title", "adopted_on"}
+
+
+def test_a_status_file_yielding_more_events_than_the_cap_is_422(platform: Stack) -> None:
+    rows = "".join(f"Narnia {n},3 Dec 1997,\n" for n in range(1_001))
+    text = 'Participant,Signature,"Ratification, Accession(a)"\n' + rows
+    body = problem(post(platform, "/v1/imports/untc?treaty_id=XXVI-5", text.encode(), "text/csv"), 422)
+    assert "yields more than 1,000 events" in body["detail"] and "none was published" in body["detail"]
 
 
 def test_a_valid_batch_is_accepted_whole(platform: Stack) -> None:

@@ -1,16 +1,21 @@
-"""Property tests: the resolution parser and the UNTC importer never crash, and every rejection says why."""
+"""Property tests: the resolution parser and the UNTC importer never crash, every rejection says why, and no
+shape of input makes them do more than a bounded multiple of the work ordinary text of its length takes."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
+import time
+from collections.abc import Callable
+from functools import cache
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import DATA
-from treatywatch.ingest.resolution import NotAResolution, parse_resolution
+from treatywatch.ingest.resolution import LineTooLong, NotAResolution, parse_resolution
 from treatywatch.ingest.untc import NotAStatusFile, parse_status_file
 
 SEED = DATA.resolution.read_text(encoding="utf-8")
@@ -85,3 +90,132 @@ def test_the_importer_reads_or_explains_every_damaged_cell(damage: list[tuple[in
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     import_or_refuse(out.getvalue())
+
+
+# --- adversarial shapes ---------------------------------------------------------------------------------
+#
+# Long runs of one thing (spaces, digits, brackets, footnote marks, a keyword) where a date, a mark, a verb or a
+# footnote could start: the shapes on which a pattern that backtracks does work quadratic in the run. Each parse
+# must stay within WORK_FACTOR times the CPU time ordinary text of the same length takes (and a small constant):
+# a linear parse does a few times that at most; the old patterns did hundreds to thousands of times it.
+
+WORK_FACTOR = 50
+CONSTANT_S = 0.05
+ADVERSARIAL = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HEADER = MINE_BAN.partition("\n")[0]
+# No cap: these tests are about the patterns themselves; the caps are tested with the parsers.
+UNCAPPED = 10**6
+
+
+def cpu_seconds(parse: Callable[[], object]) -> float:
+    started = time.process_time()
+    with contextlib.suppress(NotAResolution, NotAStatusFile, LineTooLong):
+        parse()
+    return time.process_time() - started
+
+
+def ordinary_resolution(length: int) -> str:
+    """The seed with its paragraphs repeated until it is `length` characters long."""
+    head, opening, rest = SEED.partition("The General Assembly,\n")
+    body, plenary, tail = rest.partition("*55th plenary meeting")
+    return head + opening + body * (length // len(body) + 1) + plenary + tail
+
+
+def ordinary_status_file(length: int) -> str:
+    """The Mine Ban Convention's table with its rows repeated until it is `length` characters long."""
+    rows = MINE_BAN.partition("\n")[2]
+    return HEADER + "\n" + rows * (length // len(rows) + 1)
+
+
+@cache
+def seconds_per_char(kind: str) -> float:
+    """CPU seconds per character that ordinary text takes to read: the yardstick of the bounds below."""
+    size = 100_000
+    if kind == "resolution":
+        text = ordinary_resolution(size)
+        return min(cpu_seconds(lambda: parse_resolution(text, TREATIES)) for _ in range(3)) / len(text)
+    table = ordinary_status_file(size)
+    return min(cpu_seconds(lambda: parse_status_file(table, "XXVI-5")) for _ in range(3)) / len(table)
+
+
+def assert_linear_work(kind: str, text: str, parse: Callable[[], object]) -> None:
+    budget = WORK_FACTOR * seconds_per_char(kind) * len(text) + CONSTANT_S
+    used = cpu_seconds(parse)
+    assert used <= budget, f"{used:.3f} s of CPU for {len(text):,} characters (budget {budget:.3f} s): {text[:80]!r}"
+
+
+def runs(units: list[str]) -> st.SearchStrategy[str]:
+    """One unit repeated into a run of 10,000 to 30,000 characters."""
+    return st.builds(
+        lambda unit, length: (unit * (length // len(unit) + 1))[:length],
+        st.sampled_from(units),
+        st.integers(min_value=10_000, max_value=30_000),
+    )
+
+
+CELL_RUNS = [" ", "1", "12 ", "(", ")", "(1)", "[2]", "¹", "†", "*", ",", ".", "-", "/", " and", "a", "Dec ", "3 Dec "]
+CELL_BEFORE = ["", "3", "3 Dec", "3 Dec 1997", "Dec 3,", "1997-12-05", "3 Dec 1997 a", "Signature article 7 "]
+CELL_AFTER = ["", "x", "1x", "a", "(a)", " d", "3 Dec 1997", " (withdrawn)", "Participant"]
+
+
+@st.composite
+def adversarial_tables(draw: st.DrawFn) -> str:
+    """A status file with one long adversarial cell: a participant, a date cell or a legend in the header."""
+    cell = draw(st.sampled_from(CELL_BEFORE)) + draw(runs(CELL_RUNS)) + draw(st.sampled_from(CELL_AFTER))
+    quoted = '"' + cell.replace('"', '""') + '"'
+    where = draw(st.sampled_from(["participant", "signature", "ratification", "legend"]))
+    if where == "legend":
+        return f"Participant,Signature,{quoted}\nFrance,3 Dec 1997,4 Dec 1998 a\n"
+    row = {"participant": [quoted, "3 Dec 1997", ""], "signature": ["France", quoted, ""]}
+    return HEADER + "\n" + ",".join(row.get(where, ["France", "", quoted])) + "\n"
+
+
+@ADVERSARIAL
+@given(adversarial_tables())
+@example('Participant,Signature,"Ratification, Accession(a)"\nFrance,3 Dec 1997' + " " * 20_000 + "1x,\n")
+@example('Participant,Signature\n"' + "1" * 20_000 + 'x",3 Dec 1997\n')
+def test_no_status_file_takes_more_than_linear_work(table: str) -> None:
+    assert_linear_work("status file", table, lambda: parse_status_file(table, "XXVI-5", max_cell_chars=UNCAPPED))
+
+
+RESOLUTION_RUNS = [
+    " ",
+    " also",
+    " one",
+    " and",
+    " first",
+    " 1",
+    " (",
+    "¹",
+    "¹ x",
+    "*",
+    " entered into force",
+    " Geneva (2000),¹",
+    " 54/54 B of",
+    " Treaty Series,",
+    "\n\na",
+    "\n¹ x",
+    "\n\n1. a",
+]
+RESOLUTION_BEFORE = [
+    "",
+    "Recalling",
+    "The General Assembly",
+    "Agenda item 96",
+    "87th plenary meeting",
+    "A/RES/64/56\n\nThe General Assembly,\n\nRecalling its resolutions",
+    "The General Assembly,\n\nNoting that",
+    "The General Assembly,\n\nRecalling the first meeting of the States parties, held in",
+    "The General Assembly,\n\n1. Urges\n\n¹ United Nations, Treaty Series",
+]
+RESOLUTION_AFTER = ["", "x", ",", " States parties", "\n\n¹ United Nations, Treaty Series, vol. 2056, No. 35597.\n"]
+
+
+@ADVERSARIAL
+@given(st.sampled_from(RESOLUTION_BEFORE), runs(RESOLUTION_RUNS), st.sampled_from(RESOLUTION_AFTER))
+@example("The General Assembly,\n\n", "Recalling" + " " * 20_000, "x")
+@example("", "The General Assembly" + " " * 20_000, "x")
+@example("", "Agenda item 96" + " " * 20_000, "x")
+def test_no_resolution_takes_more_than_linear_work(before: str, run: str, after: str) -> None:
+    text = before + run + after
+    assert_linear_work("resolution", text, lambda: parse_resolution(text, TREATIES, max_line_chars=UNCAPPED))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import textwrap
 from typing import Any
@@ -12,7 +13,13 @@ import pytest
 from tests.conftest import DATA
 from treatywatch.common.events import ResolutionAdopted
 from treatywatch.common.symbols import normalize_resolution_symbol, session_of
-from treatywatch.ingest.resolution import NotAResolution, ParsedResolution, parse_resolution
+from treatywatch.ingest.resolution import (
+    MAX_LINE_CHARS,
+    LineTooLong,
+    NotAResolution,
+    ParsedResolution,
+    parse_resolution,
+)
 
 SEED = DATA.resolution
 TREATIES = {(2056, 35597): "XXVI-5"}
@@ -608,3 +615,53 @@ def test_shuffled_fragments_never_crash(seed_text: str) -> None:
             outcomes["parsed"] += 1
     assert outcomes["parsed"] > 0
     assert outcomes["rejected"] > 0
+
+
+# --- hostile input: long runs and long lines ----------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("anchor", "run"),
+    [
+        ("Recalling its resolutions", "Recalling" + " " * 100_000 + "its resolutions"),
+        ("The General Assembly,", "The General Assembly" + " " * 100_000 + ","),
+        ("Agenda item 96", "Agenda item 96" + " " * 100_000),
+        ("Treaty Series*, vol.", "Treaty Series*," + "\t " * 50_000 + "vol."),
+        ("55th plenary meeting", "55th plenary meeting" + " " * 100_000),
+        ("the States parties to", "the States parties" + "\u00a0" * 100_000 + "to"),
+    ],
+)
+def test_a_long_run_of_spaces_reads_as_one_space_in_linear_time(
+    seed_text: str, seed: ParsedResolution, anchor: str, run: str
+) -> None:
+    # The old patterns searched such a run from each of its spaces: 6 s for 20,000 spaces, minutes for these.
+    padded = replaced(seed_text, (anchor, run))
+    assert parse_resolution(padded, TREATIES, max_line_chars=10**6) == seed
+
+
+def test_a_line_over_the_cap_is_refused_naming_it(seed_text: str) -> None:
+    long_line = "Noting " + "x" * MAX_LINE_CHARS
+    text = replaced(seed_text, ("Agenda item 96", f"Agenda item 96\n{long_line}"))
+    with pytest.raises(LineTooLong, match=r"^line 12 holds 50,007 characters, more than the 50,000 ") as refused:
+        parse_resolution(text, TREATIES)
+    assert refused.value.line == 12
+    one_megabyte = ("Recalling its resolutions 54/54 B of 1 December 1999, " * 19_000)[:1_000_000]
+    with pytest.raises(LineTooLong, match=r"^line 1 holds 1,000,000 characters"):
+        parse_resolution(one_megabyte, TREATIES)
+
+
+def test_a_line_at_the_cap_is_read(seed_text: str) -> None:
+    paragraph = "Noting" + " word" * 9_998 + " ab,"
+    assert len(paragraph) == MAX_LINE_CHARS
+    text = replaced(seed_text, ("Noting with regret", f"{paragraph}\n\nNoting with regret"))
+    assert paragraph in [p["text"] for p in parse_resolution(text, TREATIES).data["preamble"]]
+
+
+def test_the_parse_and_its_refusals_survive_pickling(seed: ParsedResolution) -> None:
+    # Documents are parsed in a worker process: what it returns or raises comes back pickled.
+    assert pickle.loads(pickle.dumps(seed)) == seed
+    missing = pickle.loads(pickle.dumps(NotAResolution(["a title", "a date"])))
+    assert missing.missing == ["a title", "a date"] and str(missing) == str(NotAResolution(["a title", "a date"]))
+    too_long = pickle.loads(pickle.dumps(LineTooLong(3, 60_000, 50_000)))
+    assert (too_long.line, str(too_long)) == (3, str(LineTooLong(3, 60_000, 50_000)))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import pickle
 import re
+import string
 from functools import cache
 
 import pytest
@@ -10,9 +13,12 @@ import pytest
 from tests.conftest import DATA
 from treatywatch.ingest.untc import (
     BINDING_ACTIONS,
+    MAX_CELL_CHARS,
+    MAX_REJECTIONS,
     NotAStatusFile,
     Rejection,
     StatusImport,
+    TooManyActions,
     parse_status_file,
     read_index,
     untc_treaty_id,
@@ -360,3 +366,73 @@ def test_text_that_is_not_a_status_file_raises(text: str, why: str) -> None:
 def test_a_byte_order_mark_and_crlf_are_tolerated() -> None:
     result = parse_status_file("\ufeff" + HEADER.replace("\n", "\r\n") + "Chile,3 Dec 1997,\r\n", "X")
     assert rows_of(result) == [("CHL", "signature", "1997-12-03")]
+
+
+# --- hostile input: long cells ---------------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_the_review_cells_are_read_in_linear_time() -> None:
+    # The old patterns took 19 s for the participant and 10 s for the date cell at 20,000 characters; minutes here.
+    spaces = parse_status_file(HEADER + "Peru,3 Dec 1997" + " " * 100_000 + "1x,\n", "X-1", max_cell_chars=10**6)
+    assert len(spaces.rejected) == 1
+    assert "the mark 'x' is not in the header's legend" in spaces.rejected[0].reason
+    digits = parse_status_file(HEADER + "1" * 100_000 + "x,3 Dec 1997,\n", "X-1", max_cell_chars=10**6)
+    assert [a.data["action"] for a in digits.actions] == ["signature"]
+    assert digits.unresolved == ["1" * 100_000 + "x"]
+
+
+def test_a_cell_over_the_cap_is_refused_naming_its_line_and_column() -> None:
+    text = HEADER + "Chile,3 Dec 1997,\nPeru,3 Dec 1997" + " " * MAX_CELL_CHARS + ",\n"
+    with pytest.raises(
+        NotAStatusFile, match=r"^line 3, column 2: the cell holds 2,010 characters, more than the 2,000 "
+    ):
+        parse_status_file(text, "X-1")
+    with pytest.raises(NotAStatusFile, match=r"^line 1, column 2: the cell holds 20,000 characters"):
+        parse_status_file("Participant," + "x" * 20_000 + "\n", "X-1")
+
+
+def test_a_cell_at_the_cap_is_read_with_its_spaces_as_one() -> None:
+    cell = "3 Dec" + " " * (MAX_CELL_CHARS - 11) + "1997 a"
+    assert len(cell) == MAX_CELL_CHARS
+    result = parse_status_file(HEADER + f"Peru,,{cell}\n", "X-1")
+    assert rows_of(result) == [("PER", "accession", "1997-12-03")]
+
+
+def test_the_result_and_the_refusal_survive_pickling() -> None:
+    # Status files are parsed in a worker process: what it returns or raises comes back pickled.
+    result = parsed("26-5")
+    assert pickle.loads(pickle.dumps(result)) == result
+    refusal = pickle.loads(pickle.dumps(NotAStatusFile("line 3: no")))
+    assert refusal.reason == "line 3: no"
+
+
+@pytest.mark.timeout(60)
+def test_many_unresolved_names_are_listed_in_linear_time() -> None:
+    # Each name used to be looked for in the list of those before it: 12 s for 40,000 names, over a minute here.
+    names = ["Narnia " + "".join(letters) for letters in itertools.product(string.ascii_lowercase, repeat=4)]
+    text = HEADER + "".join(f"{name},3 Dec 1997,\n" for name in names[:100_000])
+    assert parse_status_file(text, "X-1").unresolved == names[:100_000]
+
+
+def test_a_file_of_unreadable_cells_lists_the_first_thousand_and_counts_the_rest() -> None:
+    text = HEADER + "Peru,see note,\n" * (MAX_REJECTIONS + 500)
+    rejected = parse_status_file(text, "X-1").rejected
+    assert len(rejected) == MAX_REJECTIONS + 1
+    assert rejected[-1] == Rejection(
+        1_002, "500 more cells or rows cannot be read, from line 1002 on; only the first 1,000 are listed"
+    )
+
+
+def test_rejections_quote_long_names_and_cells_shortened() -> None:
+    name, cell = "Narnia " + "n" * 1_900, "see " + "x" * 1_900
+    result = parse_status_file(HEADER + f"{name},{cell},{cell}," + ",".join([cell] * 50) + "\n", "X-1")
+    assert len(result.rejected) == 52
+    assert all(len(r.reason) < 500 for r in result.rejected)
+
+
+def test_reading_stops_at_the_most_actions_asked_for() -> None:
+    text = HEADER + "Chile,3 Dec 1997,4 Dec 1998\nPeru,3 Dec 1997,\n"
+    assert len(parse_status_file(text, "X-1", max_actions=3).actions) == 3
+    with pytest.raises(TooManyActions, match="more than 2 actions"):
+        parse_status_file(text, "X-1", max_actions=2)

@@ -15,8 +15,9 @@ from treatywatch.common.kafka import BrokerUnavailable, Publisher
 from treatywatch.common.tracing import request_traceparent
 from treatywatch.common.web import Problem, invalid, read_body, require_scope
 from treatywatch.ingest import service
-from treatywatch.ingest.resolution import NotAResolution
+from treatywatch.ingest.resolution import LineTooLong, NotAResolution
 from treatywatch.ingest.untc import NotAStatusFile
+from treatywatch.ingest.workers import ParserStopped, ParseTimeout, ParseWorkers
 
 router = APIRouter(prefix="/v1", tags=["ingest"])
 JSON_TYPES = ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json")
@@ -32,12 +33,24 @@ async def _publisher(request: Request) -> Publisher:
     return publisher
 
 
+async def _workers(request: Request) -> ParseWorkers:
+    workers: ParseWorkers = request.app.state.workers
+    return workers
+
+
+async def _limits(request: Request) -> service.Limits:
+    limits: service.Limits = request.app.state.limits
+    return limits
+
+
 async def _traceparent(request: Request) -> str | None:
     return request_traceparent(request.headers)
 
 
 Write = Annotated[str, require_scope("ingest:write")]
 Producer = Annotated[Publisher, Depends(_publisher)]
+Workers = Annotated[ParseWorkers, Depends(_workers)]
+Caps = Annotated[service.Limits, Depends(_limits)]
 Traceparent = Annotated[str | None, Depends(_traceparent)]
 
 
@@ -85,11 +98,11 @@ async def text_body(request: Request, media_types: tuple[str, ...], what: str) -
     return text
 
 
-async def json_body(request: Request) -> Any:
-    """The request's JSON body, with 415, 413 and 400 problems for what is not JSON."""
+async def json_body(request: Request) -> tuple[Any, int]:
+    """The request's JSON body and its size in bytes, with 415, 413 and 400 problems for what is not JSON."""
     text = await text_body(request, JSON_TYPES, "JSON")
     try:
-        return json.loads(text)
+        return json.loads(text), len(text.encode())
     except json.JSONDecodeError as exc:
         raise Problem(400, "Malformed JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
 
@@ -101,10 +114,18 @@ def problems() -> Iterator[None]:
         yield
     except service.ContractError as exc:
         raise invalid(exc.errors, exc.detail) from exc
+    except service.EventTooLarge as exc:
+        raise Problem(413, "Event too large", exc.detail, errors=exc.errors) from exc
     except NotAResolution as exc:
         raise Problem(422, "Not a resolution", str(exc), missing=exc.missing) from exc
+    except LineTooLong as exc:
+        raise Problem(422, "Line too long", str(exc), line=exc.line) from exc
     except NotAStatusFile as exc:
         raise Problem(422, "Not a UNTC status file", exc.reason) from exc
+    except ParseTimeout as exc:
+        raise Problem(422, "Document too slow to read", str(exc)) from exc
+    except ParserStopped as exc:
+        raise Problem(422, "Document not read", str(exc)) from exc
     except BrokerUnavailable as exc:
         raise Problem(
             503,
@@ -121,12 +142,14 @@ def problems() -> Iterator[None]:
     summary="Publish one event (a CloudEvent of a contract type)",
     openapi_extra=JSON_BODY,
 )
-async def post_event(request: Request, _: Write, publisher: Producer, traceparent: Traceparent) -> Accepted:
-    body = await json_body(request)
+async def post_event(
+    request: Request, _: Write, publisher: Producer, limits: Caps, traceparent: Traceparent
+) -> Accepted:
+    body, size = await json_body(request)
     if not isinstance(body, dict):
         raise invalid([{"path": "", "message": "the body must be a JSON object", "type": "object_type"}])
     with problems():
-        event = await service.publish_event(publisher, body, traceparent)
+        event = await service.publish_event(publisher, body, traceparent, limits, body_bytes=size)
     return Accepted(id=event.id)
 
 
@@ -137,13 +160,15 @@ async def post_event(request: Request, _: Write, publisher: Producer, traceparen
     summary="Publish a batch of events, all or nothing",
     openapi_extra=JSON_BODY,
 )
-async def post_batch(request: Request, _: Write, publisher: Producer, traceparent: Traceparent) -> BatchAccepted:
-    body = await json_body(request)
+async def post_batch(
+    request: Request, _: Write, publisher: Producer, limits: Caps, traceparent: Traceparent
+) -> BatchAccepted:
+    body, size = await json_body(request)
     items = body.get("events") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise invalid([{"path": "events", "message": "a non-empty list of events is required", "type": "missing"}])
     with problems():
-        events = await service.publish_batch(publisher, items, traceparent)
+        events = await service.publish_batch(publisher, items, traceparent, limits, body_bytes=size)
     return BatchAccepted(ids=[e.id for e in events])
 
 
@@ -161,12 +186,14 @@ async def post_resolution(
     response: Response,
     _: Write,
     publisher: Producer,
+    workers: Workers,
+    limits: Caps,
     traceparent: Traceparent,
     dry_run: bool = False,
 ) -> ResolutionAnswer:
     text = await text_body(request, ("text/plain",), "the resolution as plain text")
     with problems():
-        read = await service.publish_resolution(publisher, text, traceparent, dry_run=dry_run)
+        read = await service.publish_resolution(publisher, workers, text, traceparent, limits, dry_run=dry_run)
     if dry_run:
         response.status_code = 200
     return ResolutionAnswer(resolution=read.data, warnings=read.warnings, id=read.event_id)
@@ -184,13 +211,15 @@ async def post_untc_import(
     treaty_id: Annotated[str, Query(pattern=r"^[IVXLC]+-[0-9]+[A-Za-z0-9.-]*$", description="UNTC id, e.g. XXVI-5")],
     _: Write,
     publisher: Producer,
+    workers: Workers,
+    limits: Caps,
     traceparent: Traceparent,
     title: Annotated[str | None, Query(max_length=2000, description="registers the treaty when not yet known")] = None,
     url: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> UntcImported:
     text = await text_body(request, CSV_TYPES, "a UNTC status file as CSV")
     with problems():
-        imported = await service.import_untc(publisher, text, treaty_id, traceparent, title, url)
+        imported = await service.import_untc(publisher, workers, text, treaty_id, traceparent, limits, title, url)
     status = imported.status
     return UntcImported(
         import_id=imported.import_id,

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from treatywatch.common.asyncapi import asyncapi_document
 from treatywatch.common.events import with_defaults
@@ -19,11 +20,21 @@ from treatywatch.common.tracing import configure_tracing
 from treatywatch.common.web import Check, create_app
 from treatywatch.ingest.api import router
 from treatywatch.ingest.catalog import catalog_events
+from treatywatch.ingest.service import Limits
+from treatywatch.ingest.workers import ParseWorkers
 
 
 class IngestSettings(Settings):
     port: int = 8001
     publish_timeout_s: float = 10.0
+    # Resolution texts and UNTC files are parsed in worker processes; one that takes longer is killed (422). A
+    # worker may grow by 200 MB on a document that takes the whole limit: one fits the pod's 512 MiB with room.
+    parse_timeout_s: float = Field(default=5.0, gt=0)
+    parse_workers: int = Field(default=1, ge=1, le=8)
+    # Events one request may publish (a batch, or a UNTC import), and bytes per event: keep it at or under the
+    # topic's max.message.bytes (Kafka's default is 1 MiB).
+    max_batch_events: int = Field(default=Limits.max_events, ge=1)
+    max_event_bytes: int = Field(default=Limits.max_event_bytes, ge=1024)
 
 
 def build_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -32,6 +43,7 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
     configure_logging("ingest", settings.log_level)
     configure_tracing("ingest")
     publisher = Publisher(settings, timeout_s=settings.publish_timeout_s)
+    workers = ParseWorkers(settings.parse_workers, settings.parse_timeout_s)
 
     async def register_catalog() -> None:
         # The shipped treaties and their rules; content-hashed ids make this a no-op after the first start.
@@ -45,9 +57,12 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.publisher = publisher
+        app.state.workers = workers
+        await workers.start()
         connecting = asyncio.create_task(connect())
         yield
         connecting.cancel()
+        workers.close()
         await publisher.stop()
 
     def checks(_: FastAPI) -> dict[str, Check]:
@@ -60,6 +75,7 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         checks=checks,
     )
+    app.state.limits = Limits(settings.max_batch_events, settings.max_event_bytes)
     app.include_router(router)
     catalogue = asyncapi_document()
 

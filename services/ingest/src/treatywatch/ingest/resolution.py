@@ -2,20 +2,27 @@
 
 Pure code, no I/O. The layout it expects is described in docs/domain.md ("General Assembly
 resolution"); anything it cannot find becomes a warning, never an exception, except for text that is
-not a resolution at all.
+not a resolution at all or has a line too long for one. Every pattern reads lines whose whitespace is collapsed,
+and none can split a run of characters two ways, so the work grows with the text's length, not its square.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from treatywatch.common.symbols import normalize_resolution_symbol
 
-__all__ = ["NotAResolution", "ParsedResolution", "parse_resolution"]
+__all__ = ["MAX_LINE_CHARS", "LineTooLong", "NotAResolution", "ParsedResolution", "parse_resolution"]
+
+# A paragraph of a resolution is one line in its text, a few thousand characters at most; one of tens of
+# thousands is not a resolution's.
+MAX_LINE_CHARS = 50_000
 
 
 class NotAResolution(Exception):
@@ -24,6 +31,23 @@ class NotAResolution(Exception):
     def __init__(self, missing: list[str]) -> None:
         self.missing = list(missing)
         super().__init__("not a General Assembly resolution: no " + ", no ".join(self.missing) + " found")
+
+    def __reduce__(self) -> tuple[type[NotAResolution], tuple[list[str]]]:
+        # Raised in a worker process and pickled back: rebuild it from `missing`, not from the message.
+        return type(self), (self.missing,)
+
+
+class LineTooLong(ValueError):
+    """A line of the text is longer than a resolution's line may be; the text is refused, not read."""
+
+    def __init__(self, line: int, length: int, limit: int) -> None:
+        super().__init__(
+            f"line {line} holds {length:,} characters, more than the {limit:,} a resolution's line may hold"
+        )
+        self.line, self.length, self.limit = line, length, limit
+
+    def __reduce__(self) -> tuple[type[LineTooLong], tuple[int, int, int]]:
+        return type(self), (self.line, self.length, self.limit)
 
 
 @dataclass(frozen=True)
@@ -163,8 +187,10 @@ _SUP_TO_DIGIT = str.maketrans(_SUPERSCRIPTS, "0123456789")
 # Resolutions have tens of footnotes, not thousands: a bounded run keeps int() safe on odd input.
 _MARK_RUN = f"{_SUP}{{1,3}}"
 _MARK = re.compile(_MARK_RUN)
-_FOOTNOTE_LINE = re.compile(rf"^\s*({_MARK_RUN})\s*(.*)$")
+# Matched at a line's start; the footnote's text is the rest of the line.
+_FOOTNOTE_LINE = re.compile(rf"\s*({_MARK_RUN})\s*")
 _TERMINAL = (",", ";", ".", ":")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,;:.])")
 
 # Page furniture repeated on every page of a UN document: the symbol, a page number, the job number.
 _FURNITURE = re.compile(
@@ -175,32 +201,37 @@ _FURNITURE = re.compile(
 
 def _marks(text: str) -> list[int]:
     """Footnote numbers referenced in `text`, in order, each once."""
-    numbers: list[int] = []
-    for match in _MARK.finditer(text):
-        number = int(match[0].translate(_SUP_TO_DIGIT))
-        if number not in numbers:
-            numbers.append(number)
-    return numbers
+    return list(dict.fromkeys(int(match[0].translate(_SUP_TO_DIGIT)) for match in _MARK.finditer(text)))
 
 
 def _plain(text: str) -> str:
     """Text without footnote marks and italic asterisks, on one line."""
-    text = _MARK.sub("", text).replace("*", "")
-    text = re.sub(r"\s+([,;:.])", r"\1", text)
-    return re.sub(r"\s+", " ", text).strip()
+    # Collapsed first: `\s+(?=,)` searched along a long run of spaces would rescan the run from each of them.
+    text = " ".join(_MARK.sub("", text).replace("*", "").split())
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
 
 
-def _blocks(text: str) -> list[list[str]]:
-    """Split the text into blocks of non-empty lines separated by blank lines."""
+def _blocks(text: str, max_line_chars: int) -> list[list[str]]:
+    """Split the text into blocks of non-empty lines separated by blank lines, each line's whitespace collapsed.
+
+    Raises LineTooLong. Every pattern below reads collapsed lines: a run of spaces is never longer than one.
+    """
     blocks: list[list[str]] = []
     current: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").split("\n"):
-        line = raw.strip()
-        if line:
-            current.append(line)
-        elif current:
-            blocks.append(current)
-            current = []
+    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+        if len(raw) > max_line_chars:
+            raise LineTooLong(number, len(raw), max_line_chars)
+        # A form feed (a page break) ends a block as a blank line does.
+        for page, piece in enumerate(raw.split("\f")):
+            line = " ".join(piece.split())
+            if line and not page:
+                current.append(line)
+                continue
+            if current:
+                blocks.append(current)
+                current = []
+            if line:
+                current.append(line)
     if current:
         blocks.append(current)
     return blocks
@@ -208,27 +239,27 @@ def _blocks(text: str) -> list[list[str]]:
 
 def _join(lines: Iterable[str]) -> str:
     """Join wrapped lines into one, mending words hyphenated at a line end."""
-    joined = ""
+    parts: list[str] = []
+    tail = ""  # the last two characters joined so far
     for line in lines:
-        if not joined:
-            joined = line
-        elif joined.endswith("-") and not joined.endswith(" -"):
-            joined += line
-        else:
-            joined += " " + line
-    return joined
+        mended = tail.endswith("-") and tail != " -"
+        piece = line if not parts or mended else " " + line
+        parts.append(piece)
+        tail = (tail + piece)[-2:]
+    return "".join(parts)
 
 
 # --- the header ---------------------------------------------------------------------------------
 
-_OPENING = re.compile(r"^\*?The General Assembly\*?\s*,?\s*$", re.IGNORECASE)
+_OPENING = re.compile(r"^\*?The General Assembly\*?\s*(?:,\s*)?$", re.IGNORECASE)
 _NUMBER_LINE = re.compile(
     r"^(?P<symbol>\d{1,3}\s*/\s*\d{1,4}(?:\s*[A-Z](?![A-Za-z]))?)\s*\.\s*(?P<title>.*)$", re.ASCII
 )
 _LETTER_LINE = re.compile(r"^(?P<letter>[A-Z])\.?$")
 _SYMBOL_LINE = re.compile(r"^(?:A\s*/\s*)?RES\s*/\s*\d{1,3}\s*/\s*\d{1,4}(?:\s*[A-Z])?$", re.IGNORECASE)
 _SESSION_LINE = re.compile(rf"^(?P<ordinal>{_ORDINAL})\s+session$", re.IGNORECASE)
-_AGENDA_LINE = re.compile(r"^Agenda\s+items?\s+(?P<item>\S.*?)\s*[.;,]?$", re.IGNORECASE)
+# The item is the rest of the line (see _agenda_item), not a lazy `.*?` before `\s*[.;,]?$` tried at every length.
+_AGENDA_LINE = re.compile(r"Agenda\s+items?\s+(?=\S)", re.IGNORECASE)
 _ADOPTED = re.compile(
     rf"Resolution\s+adopted\s+by\s+the\s+General\s+Assembly(?:\s+on\s+(?P<date>{_DATE}))?",
     re.IGNORECASE,
@@ -240,7 +271,7 @@ _REPORT = re.compile(
 )
 _NO_COMMITTEE = re.compile(r"without\s+reference\s+to\s+a\s+Main\s+Committee", re.IGNORECASE)
 _PLENARY = re.compile(
-    rf"^\*?\s*(?P<meeting>\d{{1,4}})\s*(?:st|nd|rd|th)\s+plenary\s+meeting\s*,?\s*(?P<date>{_DATE})?",
+    rf"^\*?\s*(?P<meeting>\d{{1,4}})\s*(?:st|nd|rd|th)\s+plenary\s+meeting\s*(?:,\s*)?(?P<date>{_DATE})?",
     re.IGNORECASE,
 )
 
@@ -259,6 +290,15 @@ class _Header:
     opened: bool = False  # whether "The General Assembly," was found
     body_start: int | None = None
     warnings: list[str] = field(default_factory=list)
+
+
+def _agenda_item(line: str) -> str | None:
+    """The item of an `Agenda item 96.` line, without the full stop (or semicolon, or comma) that ends it."""
+    match = _AGENDA_LINE.match(line)
+    if match is None:
+        return None
+    item = line[match.end() :]
+    return item[:-1].rstrip() if len(item) > 1 and item[-1] in ".;," else item
 
 
 def _symbol_or_none(text: str) -> str | None:
@@ -308,8 +348,8 @@ def _read_header(blocks: list[list[str]]) -> _Header:
     for index, line in enumerate(lines):
         if header.session is None and (session := _SESSION_LINE.match(line)):
             header.session = _ordinal_to_int(session["ordinal"])
-        if header.agenda_item is None and (agenda := _AGENDA_LINE.match(line)):
-            header.agenda_item = agenda["item"]
+        if header.agenda_item is None:
+            header.agenda_item = _agenda_item(line)
         if adoption_line is None and _ADOPTED.search(line):
             adoption_line = index
         if header.issued_on is None and adoption_line is None:
@@ -350,7 +390,8 @@ def _reconcile_symbols(header: _Header) -> None:
 
 # --- the body -----------------------------------------------------------------------------------
 
-_OPERATIVE = re.compile(r"^(?P<number>\d{1,3})\.\s+(?P<rest>.*)$", re.DOTALL)
+# Matched at a paragraph's start; the paragraph's text is what follows.
+_OPERATIVE = re.compile(r"(?P<number>\d{1,3})\.\s+")
 # Preambular paragraphs open with a participle or an adjective, sometimes after an adverb.
 _ADVERB = r"(?:Also|Further|Deeply|Gravely|Fully|Seriously|Strongly|Firmly|Particularly|Greatly|Profoundly)"
 _OPENER = r"(?:[A-Za-z][a-z]+(?:ing|ed)|[Aa]ware|[Mm]indful|[Cc]onscious|[Cc]ognizant|[Dd]esirous|[Cc]onfident)"
@@ -366,20 +407,37 @@ _OPERATIVE_VERB = re.compile(
 )
 
 
+def _tail(parts: list[str], size: int = 100) -> str:
+    """The last `size` characters of `" ".join(parts)`, without joining all of them."""
+    taken: list[str] = []
+    length = 0
+    for part in reversed(parts):
+        taken.append(part)
+        length += len(part) + 1
+        if length > size:
+            break
+    return " ".join(reversed(taken))[-size:]
+
+
 @dataclass
 class _Paragraph:
     number: int | None  # None for a preambular paragraph
-    raw: str
+    # Its blocks, joined once the body is read: adding to one string per block would copy it every time.
+    parts: list[str]
 
     @property
     def operative(self) -> bool:
         return self.number is not None
 
+    @cached_property
+    def raw(self) -> str:
+        return " ".join(self.parts)
+
 
 @dataclass
 class _Body:
     paragraphs: list[_Paragraph] = field(default_factory=list)
-    footnotes: dict[int, str] = field(default_factory=dict)
+    footnotes: dict[int, list[str]] = field(default_factory=dict)  # each footnote's lines, as paragraphs' parts
     plenary_meeting: int | None = None
     plenary_date: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -391,7 +449,7 @@ def _footnote_block(block: list[str]) -> list[tuple[int | None, str]]:
     for line in block:
         match = _FOOTNOTE_LINE.match(line)
         if match:
-            parts.append((int(match[1].translate(_SUP_TO_DIGIT)), match[2]))
+            parts.append((int(match[1].translate(_SUP_TO_DIGIT)), line[match.end() :]))
         else:
             parts.append((None, line))
     return parts
@@ -399,7 +457,7 @@ def _footnote_block(block: list[str]) -> list[tuple[int | None, str]]:
 
 def _is_footnote_block(block: list[str]) -> bool:
     match = _FOOTNOTE_LINE.match(block[0])
-    return match is not None and bool(match[2])
+    return match is not None and match.end() < len(block[0])
 
 
 def _read_body(blocks: list[list[str]], start: int | None) -> _Body:
@@ -419,13 +477,13 @@ def _read_body(blocks: list[list[str]], start: int | None) -> _Body:
         if _is_footnote_block(block):
             for number, part in _footnote_block(block):
                 if number is None and last_footnote is not None:
-                    body.footnotes[last_footnote] += " " + part
+                    body.footnotes[last_footnote].append(part)
                 elif number is not None:
                     if number in body.footnotes:
                         body.warnings.append(f"footnote {number} appears twice; keeping the first")
                         last_footnote = None
                         continue
-                    body.footnotes[number] = part
+                    body.footnotes[number] = [part]
                     last_footnote = number
             after_footnote = True
             continue
@@ -443,34 +501,34 @@ def _read_body(blocks: list[list[str]], start: int | None) -> _Body:
             and _continues_footnote(body.footnotes[last_footnote], previous, text)
         ):
             # A footnote that runs over a page break continues, unmarked, under the next page's text.
-            body.footnotes[last_footnote] += " " + text
+            body.footnotes[last_footnote].append(text)
             continue
         after_footnote = False
         operative = _OPERATIVE.match(text)
         if operative:
-            body.paragraphs.append(_Paragraph(int(operative["number"]), operative["rest"]))
+            body.paragraphs.append(_Paragraph(int(operative["number"]), [text[operative.end() :]]))
         elif previous is not None and _continues_paragraph(previous, text):
-            previous.raw += " " + text
+            previous.parts.append(text)
         else:
-            body.paragraphs.append(_Paragraph(None, text))
+            body.paragraphs.append(_Paragraph(None, [text]))
     return body
 
 
-def _continues_footnote(last: str, previous: _Paragraph | None, text: str) -> bool:
+def _continues_footnote(last: list[str], previous: _Paragraph | None, text: str) -> bool:
     """Whether an unmarked block after a footnote block is the rest of the last footnote."""
-    paragraph_done = previous is None or _ends_sentence_part(previous.raw)
+    paragraph_done = previous is None or _ends_sentence_part(previous)
     return (
-        not _plain(last[-100:]).endswith(".")
+        not _plain(_tail(last)).endswith(".")
         and paragraph_done
         and not _OPERATIVE.match(text)
         and not _PREAMBLE_START.match(text)
     )
 
 
-def _ends_sentence_part(raw: str) -> bool:
+def _ends_sentence_part(paragraph: _Paragraph) -> bool:
     """Whether a paragraph so far ends with a comma, semicolon, colon or full stop."""
     # Only the tail matters; looking at all of a growing paragraph would be quadratic.
-    return _plain(raw[-100:]).endswith(_TERMINAL)
+    return _plain(_tail(paragraph.parts)).endswith(_TERMINAL)
 
 
 def _continues_paragraph(previous: _Paragraph, text: str) -> bool:
@@ -478,7 +536,7 @@ def _continues_paragraph(previous: _Paragraph, text: str) -> bool:
     # Among operative paragraphs only a number starts a new one; (a), (b) ... belong to the last.
     if previous.operative:
         return True
-    if not _ends_sentence_part(previous.raw):
+    if not _ends_sentence_part(previous):
         return True
     return not _PREAMBLE_START.match(text)
 
@@ -499,7 +557,9 @@ def _verb_and_text(paragraph: _Paragraph) -> tuple[str, str]:
 # --- what the paragraphs say --------------------------------------------------------------------
 
 _DOC_SYMBOL = re.compile(r"\b[A-Z][A-Za-z]*(?:\.\d+)?(?:/[A-Za-z0-9.\-]+)+")
-_UNTS = re.compile(r"Treaty\s+Series\s*,?\s*vol\.?\s*(?P<volume>\d{1,6})\s*,?\s*No\.?\s*(?P<number>\d{1,7})\b", re.I)
+_UNTS = re.compile(
+    r"Treaty\s+Series\s*(?:,\s*)?vol\.?\s*(?P<volume>\d{1,6})\s*(?:,\s*)?No\.?\s*(?P<number>\d{1,7})\b", re.I
+)
 _RECALLS_LEAD = re.compile(
     r"^(?:(?:Also|Further)\s+)?Recalling(?:\s+(?:also|further|moreover|in\s+particular))*\s+"
     r"(?:its\s+|General\s+Assembly\s+)?resolutions?\b",
@@ -517,6 +577,11 @@ _TREATY_WORDS = (
     "Statute",
     "Amendment",
 )
+# A treaty's title runs to a few hundred characters: the mark after it is looked for in a paragraph's first
+# few marks of that number, and the title within this many characters before the mark.
+_TITLE_TRIES = 5
+_TITLE_WINDOW = 2_000
+_TREATY_WORD = re.compile(rf"\b(?:{'|'.join(_TREATY_WORDS)})\b")
 # Lower-case words that occur inside treaty titles ("... of Anti-personnel Mines and on Their Destruction").
 _TITLE_CONNECTORS = frozenset(
     {
@@ -548,7 +613,7 @@ _MEETING = re.compile(
 )
 _HELD = re.compile(r"\b(?:to\s+be\s+)?held\s+(?:in|at)\s+", re.IGNORECASE)
 _PLACE_YEAR = re.compile(
-    rf"\s*(?:,\s*)?(?:and\s+)?(?P<place>(?:the\s+)?[A-Z][^,();]{{0,60}}?)\s*\((?P<year>\d{{4}})\)\s*,?\s*"
+    rf"\s*(?:,\s*)?(?:and\s+)?(?P<place>(?:the\s+)?[A-Z][^,();]{{0,60}}?)\s*\((?P<year>\d{{4}})\)\s*(?:,\s*)?"
     rf"(?P<mark>{_SUP}*)"
 )
 _PLACE = re.compile(
@@ -627,16 +692,16 @@ def _footnote_data(footnotes: Mapping[int, str]) -> list[dict[str, Any]]:
     return result
 
 
-def _cited_symbol(number: int, footnotes: list[dict[str, Any]]) -> str | None:
-    """The document symbol a footnote cites (following `Ibid.` to its source)."""
-    by_number = {note["number"]: note for note in footnotes}
-    note = by_number.get(number)
-    if note is not None and note["ibid_of"] is not None:
-        note = by_number.get(note["ibid_of"])
-    if note is None:
-        return None
-    symbol = _DOC_SYMBOL.search(note["text"])
-    return symbol[0].rstrip(".,;") if symbol else None
+def _cited_symbols(footnotes: list[dict[str, Any]]) -> dict[int, str | None]:
+    """The document symbol each footnote cites (following `Ibid.` to its source), each footnote read once."""
+    own: dict[int, str | None] = {}
+    for note in footnotes:
+        symbol = _DOC_SYMBOL.search(note["text"])
+        own[note["number"]] = symbol[0].rstrip(".,;") if symbol else None
+    return {
+        note["number"]: own[note["number"]] if note["ibid_of"] is None else own.get(note["ibid_of"])
+        for note in footnotes
+    }
 
 
 def _recalls(preamble: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -662,19 +727,23 @@ def _recalls(preamble: list[tuple[str, str]]) -> list[dict[str, Any]]:
 
 def _treaty_title(raw: str, mark: int) -> str | None:
     """The treaty title written just before footnote `mark` in a paragraph, if any."""
-    for found in _MARK.finditer(raw):
-        if int(found[0].translate(_SUP_TO_DIGIT)) != mark:
-            continue
-        tokens = _plain(raw[: found.start()]).split()
-        kept: list[str] = []
+    marked = (found for found in _MARK.finditer(raw) if int(found[0].translate(_SUP_TO_DIGIT)) == mark)
+    # Each try reads a bounded stretch, so a paragraph of thousands of marks costs no more than its length.
+    for found in itertools.islice(marked, _TITLE_TRIES):
+        start = max(0, found.start() - _TITLE_WINDOW)
+        tokens = _plain(raw[start : found.start()]).split()
+        if start:
+            tokens = tokens[1:]  # the window may have cut its first word
+        kept: list[str] = []  # from the mark backwards
         for token in reversed(tokens):
             core = token.strip(",;:.“”\"'()")
             # A comma followed by a lower-case word ends a clause, not a list inside a title.
-            if not core or (token.endswith(",") and kept and kept[0][:1].islower()):
+            if not core or (token.endswith(",") and kept and kept[-1][:1].islower()):
                 break
             if not (core[:1].isupper() or core in _TITLE_CONNECTORS):
                 break
-            kept.insert(0, token)
+            kept.append(token)
+        kept.reverse()
         starts = [i for i, token in enumerate(kept) if token.strip(",;:.") in _TREATY_WORDS]
         if starts:
             return " ".join(kept[starts[0] :]).rstrip(",;:.")
@@ -708,8 +777,8 @@ def _treaty(
         treaty_title = next((found for p in paragraphs if (found := _treaty_title(p.raw, mark)) is not None), None)
     if treaty_title is None and title:
         # Resolutions about a treaty usually name it in their title.
-        named = re.search(rf"\b(?:{'|'.join(_TREATY_WORDS)})\b.*$", title)
-        treaty_title = named[0] if named else None
+        named = _TREATY_WORD.search(title)
+        treaty_title = title[named.start() :] if named else None
     if treaty_title is None:
         warnings.append("the treaty's title was not found in the text")
     treaty_id = treaties_by_unts.get(reference)
@@ -743,6 +812,7 @@ def _meetings(
 ) -> list[dict[str, Any]]:
     """Meetings of the States parties and review conferences with place, year, dates and report."""
     found: dict[tuple[str, int], _Meeting] = {}
+    cited = _cited_symbols(footnotes)
     for paragraph in paragraphs:
         raw = paragraph.raw
         mentions = list(_MEETING.finditer(raw))
@@ -758,7 +828,7 @@ def _meetings(
             if held is None or ";" in tail[: held.start()]:
                 continue
             ordinals = list(range(first, last + 1))
-            held_meetings = _held_meetings(kind, tail[held.end() :], footnotes)
+            held_meetings = _held_meetings(kind, tail[held.end() :], cited)
             if held_meetings and len(held_meetings) != len(ordinals):
                 warnings.append(
                     f"the text lists {len(held_meetings)} places for {len(ordinals)} meetings "
@@ -770,7 +840,7 @@ def _meetings(
     return [found[key].as_data() for key in sorted(found)]
 
 
-def _held_meetings(kind: str, after: str, footnotes: list[dict[str, Any]]) -> list[_Meeting]:
+def _held_meetings(kind: str, after: str, cited: Mapping[int, str | None]) -> list[_Meeting]:
     """Read what follows "held in": a list of `Place (year),²` or one `Place ... from D to D Month Y`."""
     meetings: list[_Meeting] = []
     position = 0
@@ -779,7 +849,7 @@ def _held_meetings(kind: str, after: str, footnotes: list[dict[str, Any]]) -> li
         if re.search(r"\b(?:Conference|meeting)s?\b", place, re.IGNORECASE) or len(place.split()) > 6:
             break
         marks = _marks(match["mark"])
-        report = _cited_symbol(marks[0], footnotes) if marks else None
+        report = cited.get(marks[0]) if marks else None
         meetings.append(_Meeting(kind, 0, place, int(match["year"]), report_symbol=report))
         position = match.end()
     if meetings:
@@ -791,8 +861,8 @@ def _held_meetings(kind: str, after: str, footnotes: list[dict[str, Any]]) -> li
     start, end, dates_end = _dates(clause)
     # Only a mark right after the place or the dates cites this meeting's report; later marks in the
     # sentence cite whatever else it goes on to mention.
-    mark = re.match(rf"\s*,?\s*({_MARK_RUN})", clause[max(dates_end, named.end()) :])
-    report = _cited_symbol(_marks(mark[1])[0], footnotes) if mark else None
+    mark = re.match(rf"\s*(?:,\s*)?({_MARK_RUN})", clause[max(dates_end, named.end()) :])
+    report = cited.get(_marks(mark[1])[0]) if mark else None
     year = int(end[:4]) if end else None
     return [_Meeting(kind, 0, _plain(named["place"]), year, start, end, report)]
 
@@ -865,12 +935,15 @@ _MISSING = {
 }
 
 
-def parse_resolution(text: str, treaties_by_unts: Mapping[tuple[int, int], str]) -> ParsedResolution:
+def parse_resolution(
+    text: str, treaties_by_unts: Mapping[tuple[int, int], str], *, max_line_chars: int = MAX_LINE_CHARS
+) -> ParsedResolution:
     """Parse a General Assembly resolution's plain text; `treaties_by_unts` maps (volume, number) to ids.
 
-    Raises NotAResolution when the text has no symbol, no "The General Assembly," and no adoption date.
+    Raises NotAResolution when the text has no symbol, no "The General Assembly," and no adoption date, and
+    LineTooLong when a line is longer than `max_line_chars`: such a text is refused, not read.
     """
-    blocks = _blocks(text)
+    blocks = _blocks(text, max_line_chars)
     header = _read_header(blocks)
     body = _read_body(blocks, header.body_start)
     adopted_on = header.adopted_on or body.plenary_date
@@ -902,7 +975,7 @@ def parse_resolution(text: str, treaties_by_unts: Mapping[tuple[int, int], str])
     if numbers and numbers != list(range(1, len(numbers) + 1)):
         warnings.append(f"the operative paragraphs are not numbered 1 to {len(numbers)}: {numbers}")
 
-    footnotes = _footnote_data(body.footnotes)
+    footnotes = _footnote_data({number: " ".join(lines) for number, lines in body.footnotes.items()})
     known = {note["number"] for note in footnotes}
     for paragraph in body.paragraphs:
         for mark in _marks(paragraph.raw):

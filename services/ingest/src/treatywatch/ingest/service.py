@@ -1,6 +1,7 @@
 """Ingest's use cases: events, resolution texts and UNTC status files checked, turned into events, published.
 
-Each use case takes the publisher it publishes with; api.py only reads requests and shapes answers.
+Each use case takes the publisher it publishes with and the limits it keeps; documents are parsed by the workers
+it is given (off the event loop, within a time limit). api.py only reads requests and shapes answers.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, get_args
 
 import structlog
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from treatywatch.common.events import (
     ActionRecorded,
     ActionRecordedEvent,
+    AnyEvent,
     Event,
     ResolutionAdopted,
     ResolutionAdoptedEvent,
@@ -24,18 +26,24 @@ from treatywatch.common.events import (
     event_from_dict,
     with_defaults,
 )
-from treatywatch.common.kafka import BrokerUnavailable, Publisher
+from treatywatch.common.kafka import BrokerUnavailable, Publisher, event_message
 from treatywatch.common.logging import log
 from treatywatch.common.web import validation_errors
 from treatywatch.ingest.catalog import is_catalogued, treaties_by_unts
 from treatywatch.ingest.resolution import parse_resolution
-from treatywatch.ingest.untc import StatusImport, parse_status_file
+from treatywatch.ingest.untc import StatusImport, TooManyActions, parse_status_file
+from treatywatch.ingest.workers import ParseWorkers
 
 __all__ = [
     "ContractError",
+    "EventTooLarge",
+    "Limits",
+    "Refused",
     "ResolutionRead",
     "UntcImport",
+    "check_sizes",
     "import_untc",
+    "message_bytes",
     "publish",
     "publish_batch",
     "publish_event",
@@ -46,16 +54,91 @@ __all__ = [
 ]
 
 
-class ContractError(ValueError):
-    """Input that does not satisfy the event contract; `errors` names every bad field as {path, message, type}."""
+class Refused(ValueError):
+    """Input refused before anything was published; `errors` names what is wrong as {path, message, type}."""
 
     def __init__(self, errors: list[dict[str, Any]], detail: str) -> None:
         super().__init__(detail)
         self.errors, self.detail = errors, detail
 
+    def __reduce__(self) -> tuple[type[Refused], tuple[list[dict[str, Any]], str]]:
+        # Documents are read in worker processes, whose exceptions come back pickled.
+        return type(self), (self.errors, self.detail)
+
+
+class ContractError(Refused):
+    """Input that does not satisfy the event contract, or more events than one request may publish."""
+
+
+class EventTooLarge(Refused):
+    """Events larger than a Kafka message may be (the topic's max.message.bytes)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may publish: how many events (a batch, or a UNTC import), and how large each."""
+
+    max_events: int = 1_000
+    # Kafka's default max.message.bytes is 1 MiB: the broker refuses a larger record, which would surface as a
+    # 503 to retry, forever. Checked here, it is a 413 naming the event.
+    max_event_bytes: int = 1_000_000
+
 
 def _digest(text: str, length: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def message_bytes(event: Event) -> int:
+    """The bytes of an event's Kafka record that count against max.message.bytes: value, key and headers."""
+    message = event_message("", event)  # the topic is not part of the record
+    return len(message.value) + len(message.key or b"") + sum(len(k) + len(v) for k, v in message.headers)
+
+
+# Measuring an event writes its JSON, which costs the batch path a quarter of its CPU; most need no measuring. An
+# event read from a request body is, as a record, its part of the body written again plus what ingest adds (id,
+# time, subject, trace context, key, headers: under this many bytes). Written again, no string grows: JSON escapes
+# the same characters whichever way the client wrote them. Numbers can (`1e300` read as an integer is 301 digits),
+# so only the types without any are spared.
+_ADDED_BYTES = 8 * 1024
+
+
+def _has_numbers(schema: Any) -> bool:
+    """Whether a JSON schema (with its definitions) admits a number anywhere."""
+    if isinstance(schema, dict):
+        return schema.get("type") in ("integer", "number") or any(_has_numbers(v) for v in schema.values())
+    return isinstance(schema, list) and any(_has_numbers(v) for v in schema)
+
+
+_WITHOUT_NUMBERS = tuple(model for model in get_args(AnyEvent) if not _has_numbers(model.model_json_schema()))
+
+
+def check_sizes(events: Sequence[Event], limit: int, *, body_bytes: int | None = None, batch: bool = False) -> None:
+    """EventTooLarge naming each event whose record is over `limit` bytes (by index and path in a batch).
+
+    `body_bytes`: the size of the request body the events were read from, which spares measuring those that cannot
+    be over the limit.
+    """
+    spared = _WITHOUT_NUMBERS if body_bytes is not None and body_bytes + _ADDED_BYTES <= limit else ()
+    over = [
+        (index, event, size)
+        for index, event in enumerate(events)
+        if not isinstance(event, spared) and (size := message_bytes(event)) > limit
+    ]
+    if not over:
+        return
+    errors: list[dict[str, Any]] = []
+    for index, event, size in over:
+        error = {"message": f"{size:,} bytes, more than the {limit:,} a Kafka message may hold", "type": "too_large"}
+        errors.append({"path": f"events.{index}", "index": index, "id": event.id, **error} if batch else error)
+    if len(events) == 1:
+        size = over[0][2]
+        detail = f"the event is {size:,} bytes, more than the {limit:,} a Kafka message may hold; it was not published"
+    else:
+        detail = (
+            f"{len(over)} of {len(events)} events are larger than the {limit:,} bytes a Kafka message may hold; "
+            "none was published"
+        )
+    raise EventTooLarge(errors, detail)
 
 
 async def publish(publisher: Publisher, events: Sequence[Event]) -> None:
@@ -92,17 +175,32 @@ def validate_events(items: Sequence[Any], traceparent: str | None, *, batch: boo
     raise ContractError(errors, f"{bad} of {len(items)} events are invalid; none was published")
 
 
-async def publish_event(publisher: Publisher, item: Any, traceparent: str | None) -> Event:
-    """Validate one event and publish it."""
+async def publish_event(
+    publisher: Publisher, item: Any, traceparent: str | None, limits: Limits, *, body_bytes: int | None = None
+) -> Event:
+    """Validate one event and publish it; `body_bytes`, the size of the body it came in, spares measuring it."""
     (event,) = validate_events([item], traceparent, batch=False)
     structlog.contextvars.bind_contextvars(event_id=event.id, trace_id=event.trace_id)
+    check_sizes([event], limits.max_event_bytes, body_bytes=body_bytes)
     await publish(publisher, [event])
     return event
 
 
-async def publish_batch(publisher: Publisher, items: Sequence[Any], traceparent: str | None) -> list[Event]:
-    """Validate every event of a batch and publish them together, none if any is invalid."""
+async def publish_batch(
+    publisher: Publisher,
+    items: Sequence[Any],
+    traceparent: str | None,
+    limits: Limits,
+    *,
+    body_bytes: int | None = None,
+) -> list[Event]:
+    """Validate every event of a batch and publish them together, none if any is invalid or the batch too long."""
+    if len(items) > limits.max_events:
+        cap = f"at most {limits.max_events:,} events"
+        error = {"path": "events", "message": f"{cap} per batch, not {len(items):,}", "type": "too_long"}
+        raise ContractError([error], f"a batch holds {cap}; this one has {len(items):,} and none was published")
     events = validate_events(items, traceparent, batch=True)
+    check_sizes(events, limits.max_event_bytes, body_bytes=body_bytes, batch=True)
     await publish(publisher, events)
     return events
 
@@ -119,9 +217,31 @@ class ResolutionRead:
     event_id: str | None = None
 
 
-def read_resolution(text: str) -> ResolutionRead:
-    """Parse a resolution's text; NotAResolution, or ContractError when the parse breaks the contract."""
+def _json_bytes_at_least(value: Any) -> int:
+    """A lower bound of the size of `value` (parsed data) as JSON without its nulls, found without writing it."""
+    if isinstance(value, str):
+        return len(value) + 2
+    if isinstance(value, dict):
+        entries = [len(key) + 3 + _json_bytes_at_least(item) for key, item in value.items() if item is not None]
+        return 1 + sum(entries) + max(len(entries), 1)
+    if isinstance(value, list):
+        return 1 + sum(_json_bytes_at_least(item) for item in value) + max(len(value), 1)
+    return 1
+
+
+def read_resolution(text: str, max_event_bytes: int | None = None) -> ResolutionRead:
+    """Parse a resolution's text; NotAResolution or LineTooLong, ContractError when the parse breaks the contract,
+    EventTooLarge when its event would certainly be over `max_event_bytes` (found before building it)."""
     parsed = parse_resolution(text, treaties_by_unts())
+    # Repeated texts (a claim quotes its paragraph) can make the event far larger than the document: refuse it
+    # here, in the worker, before validating, pickling back or serialising hundreds of megabytes.
+    if max_event_bytes is not None and (least := _json_bytes_at_least(parsed.data)) > max_event_bytes:
+        error = {"message": f"at least {least:,} bytes, more than {max_event_bytes:,}", "type": "too_large"}
+        raise EventTooLarge(
+            [{"path": "", **error}],
+            f"the resolution's event would be at least {least:,} bytes, more than the {max_event_bytes:,} "
+            "a Kafka message may hold; it was not published",
+        )
     try:
         data = ResolutionAdopted.model_validate(parsed.data)
     except ValidationError as exc:
@@ -130,12 +250,19 @@ def read_resolution(text: str) -> ResolutionRead:
 
 
 async def publish_resolution(
-    publisher: Publisher, text: str, traceparent: str | None, *, dry_run: bool = False
+    publisher: Publisher,
+    workers: ParseWorkers,
+    text: str,
+    traceparent: str | None,
+    limits: Limits,
+    *,
+    dry_run: bool = False,
 ) -> ResolutionRead:
-    """Parse a resolution and, unless a dry run, publish it as `resolution.adopted`."""
-    read = read_resolution(text)
-    if dry_run:
-        return read
+    """Parse a resolution (in a worker) and, unless a dry run, publish it as `resolution.adopted`.
+
+    A dry run refuses what publishing would: a dry run that passes publishes when run for real.
+    """
+    read = await workers.run(read_resolution, text, limits.max_event_bytes)
     # The id hashes the text, so posting the same text again duplicates nothing.
     event = ResolutionAdoptedEvent(
         id=f"resolution:{read.data.symbol}:{_digest(text, 16)}",
@@ -143,8 +270,12 @@ async def publish_resolution(
         type="resolution.adopted",
         data=read.data,
     )
-    await publish(publisher, [with_defaults(event, traceparent)])
-    return replace(read, event_id=event.id)
+    published = with_defaults(event, traceparent)
+    check_sizes([published], limits.max_event_bytes)
+    if dry_run:
+        return read
+    await publish(publisher, [published])
+    return replace(read, event_id=published.id)
 
 
 # --- UNTC status files ------------------------------------------------------------------------------
@@ -169,16 +300,31 @@ def _registration(treaty_id: str, title: str, url: str | None, source: str) -> T
     return TreatyRegisteredEvent(id=f"untc:{treaty_id}:{digest}", source=source, type="treaty.registered", data=data)
 
 
-def untc_events(text: str, treaty_id: str, title: str | None = None, url: str | None = None) -> UntcImport:
+def untc_events(
+    text: str, treaty_id: str, title: str | None = None, url: str | None = None, *, max_events: int | None = None
+) -> UntcImport:
     """A UNTC status file's events: `treaty.registered` first when `title` names a treaty the catalogue lacks,
     then one `treaty.action.recorded` per action. Ids are fixed by content, so a re-import duplicates nothing.
 
-    Raises NotAStatusFile, or ContractError when the treaty or a row breaks the contract.
+    Raises NotAStatusFile, or ContractError when the treaty or a row breaks the contract or the file yields more
+    than `max_events` events (counted as it is read).
     """
-    status = parse_status_file(text, treaty_id)
+    register = bool(title) and not is_catalogued(treaty_id)
+    # Counted as the file is read, in the worker: tens of thousands of events would take seconds to send back and
+    # publish, and reading them all first would take the memory the cap is there to spare.
+    max_actions = None if max_events is None else max_events - (1 if register else 0)
+    try:
+        status = parse_status_file(text, treaty_id, max_actions=max_actions)
+    except TooManyActions as exc:
+        cap = f"at most {max_events:,} events"
+        error = {"path": "", "message": f"{cap} per import", "type": "too_long"}
+        raise ContractError(
+            [error],
+            f"the file yields more than {max_events:,} events; an import publishes {cap}, and none was published",
+        ) from exc
     source = f"/treatywatch/ingest/untc/{treaty_id}"
     events: list[Event] = []
-    if title and not is_catalogued(treaty_id):
+    if title and register:
         events.append(_registration(treaty_id, title, url, source))
     try:
         events += [
@@ -194,13 +340,17 @@ def untc_events(text: str, treaty_id: str, title: str | None = None, url: str | 
 
 async def import_untc(
     publisher: Publisher,
+    workers: ParseWorkers,
     text: str,
     treaty_id: str,
     traceparent: str | None,
+    limits: Limits,
     title: str | None = None,
     url: str | None = None,
 ) -> UntcImport:
-    """Read a UNTC status file into events and publish them all."""
-    imported = untc_events(text, treaty_id, title, url)
-    await publish(publisher, [with_defaults(e, traceparent) for e in imported.events])
+    """Read a UNTC status file into events (in a worker) and publish them all."""
+    imported = await workers.run(untc_events, text, treaty_id, title, url, max_events=limits.max_events)
+    events = [with_defaults(e, traceparent) for e in imported.events]
+    check_sizes(events, limits.max_event_bytes)
+    await publish(publisher, events)
     return imported

@@ -13,6 +13,7 @@ import re
 import unicodedata
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +22,25 @@ from treatywatch.common.participants import Participant, resolve_participant
 
 __all__ = [
     "BINDING_ACTIONS",
+    "MAX_CELL_CHARS",
+    "MAX_REJECTIONS",
     "ImportedAction",
     "IndexEntry",
     "NotAStatusFile",
     "Rejection",
     "StatusImport",
+    "TooManyActions",
     "parse_status_file",
     "read_index",
     "untc_treaty_id",
 ]
 
+
+# The longest cell of the UNTC snapshot holds 230 characters (a legend); a cell much longer is no status table's.
+MAX_CELL_CHARS = 2_000
+# The snapshot has no rejection at all; a file of unreadable cells lists this many, then how many more there were,
+# so that what it yields stays about as large as the file whatever its shape.
+MAX_REJECTIONS = 1_000
 
 # Fixed forever: changing it would change every imported event id.
 _EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:treatywatch:untc-status")
@@ -42,6 +52,14 @@ class NotAStatusFile(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class TooManyActions(ValueError):
+    """The file records more actions than the caller takes; it was not read further."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the file records more than {limit:,} actions")
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -328,12 +346,14 @@ _MONTH_NAMES = (
     "december",
 )
 _FOOTNOTE_CHARS = r"\d*†‡§#¹²³⁰⁴⁵⁶⁷⁸⁹"
+# Read from a cell whose whitespace is collapsed to single spaces, so no run of it can be split many ways.
 _DATE = re.compile(
     r"(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?[\s.\-/]*(?P<m1>[A-Za-z]{3,10})\.?[\s.\-/,]*(?P<y1>\d{4})"
     r"|(?P<m2>[A-Za-z]{3,10})\.?\s*(?P<d2>\d{1,2}),?\s+(?P<y2>\d{4})"
     r"|(?P<y3>\d{4})-(?P<m3>\d{1,2})-(?P<d3>\d{1,2}))"
-    # The instrument's mark, possibly after footnote marks: `3 Dec 1997 a`, `3 Dec 19972 a`, `(AA)`.
-    rf"(?:[\s,{_FOOTNOTE_CHARS}]*?\s*\(?(?P<mark>[A-Za-z]{{1,2}})\)?(?![A-Za-z]))?"
+    # The instrument's mark, possibly after footnote marks: `3 Dec 1997 a`, `3 Dec 19972 a`, `(AA)`. One greedy
+    # run of separators and footnote marks: none of them can start a mark, so the run cannot be split two ways.
+    rf"(?:[\s,{_FOOTNOTE_CHARS}]*\(?(?P<mark>[A-Za-z]{{1,2}})\)?(?![A-Za-z]))?"
 )
 # What may stand between and around the dates of a cell: footnote marks, separators, `and`.
 _NOISE = re.compile(rf"(?:[\s,;:/&+()\[\].\-{_FOOTNOTE_CHARS}]|\band\b)*", re.IGNORECASE)
@@ -399,7 +419,7 @@ def _date_of(match: re.Match[str]) -> tuple[str | None, str | None]:
 def _read_cell(cell: str) -> tuple[list[_Reading], str | None]:
     """The dates in a cell with their marks, or the reason the cell cannot be read."""
     # NFKC turns superscript footnote digits into plain ones, which the noise pattern then absorbs.
-    text = unicodedata.normalize("NFKC", cell).strip()
+    text = " ".join(unicodedata.normalize("NFKC", cell).split())
     readings: list[_Reading] = []
     leftover: list[str] = []
     position = 0
@@ -423,21 +443,23 @@ def _read_cell(cell: str) -> tuple[list[_Reading], str | None]:
 # The status file
 
 
-def _header_and_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and each record with the physical line it starts on (quoted cells may span lines)."""
+def _records(text: str, max_cell_chars: int) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the physical line it starts on (quoted cells may span lines), read as it is asked for."""
     # Universal newlines: a bare carriage return ends a line, as a spreadsheet would read it.
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=None))
-    records: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for record in reader:
-            records.append((start, record))
+            for column, cell in enumerate(record, 1):
+                if len(cell) > max_cell_chars:
+                    raise NotAStatusFile(
+                        f"line {start}, column {column}: the cell holds {len(cell):,} characters, "
+                        f"more than the {max_cell_chars:,} a UNTC cell may hold"
+                    )
+            yield start, record
             start = reader.line_num + 1
     except csv.Error as exc:
         raise NotAStatusFile(f"line {reader.line_num + 1} is not valid CSV: {exc}") from exc
-    if not records:
-        raise NotAStatusFile("the file is empty")
-    return records[0][1], records[1:]
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -459,7 +481,8 @@ def _plan_file(header: list[str]) -> list[_Column]:
 class _FileReader:
     """Reads the rows of one status file into a StatusImport, keeping what event ids need."""
 
-    def __init__(self, treaty_id: str, header: list[str]) -> None:
+    def __init__(self, treaty_id: str, header: list[str], max_actions: int | None) -> None:
+        self.max_actions = max_actions
         self.columns = _plan_file(header)
         self.width = len(header)
         self.acts = [column for column in self.columns if column.ignored is None]
@@ -478,9 +501,25 @@ class _FileReader:
             labels[column.label] += 1
             self.column_keys[column.index] = f"{column.label}#{labels[column.label]}"
         self.seen: Counter[str] = Counter()
+        self.unresolved: set[str] = set()  # `result.unresolved` in order; a list is slow to search
+        self.unlisted = 0  # rejections past MAX_REJECTIONS
+        self.first_unlisted = 0  # the line of the first of them
 
     def reject(self, line: int, reason: str) -> None:
-        self.result.rejected.append(Rejection(line, reason))
+        if len(self.result.rejected) < MAX_REJECTIONS:
+            self.result.rejected.append(Rejection(line, reason))
+            return
+        self.first_unlisted = self.first_unlisted or line
+        self.unlisted += 1
+
+    def finish(self) -> StatusImport:
+        if self.unlisted:
+            reason = (
+                f"{self.unlisted:,} more cells or rows cannot be read, from line {self.first_unlisted} on; "
+                f"only the first {MAX_REJECTIONS:,} are listed"
+            )
+            self.result.rejected.append(Rejection(self.first_unlisted, reason))
+        return self.result
 
     def read_row(self, line: int, record: list[str]) -> None:
         if not any(cell.strip() for cell in record):
@@ -488,18 +527,18 @@ class _FileReader:
         self.result.rows += 1
         participant = resolve_participant(record[0])
         if not participant.name:
-            self.reject(line, f"no participant named in the first column, but the row holds {record[1:]!r}")
+            self.reject(
+                line, f"no participant named in the first column, but the row holds {_short(repr(record[1:]), 200)}"
+            )
             return
         self.seen[participant.name] += 1
-        if participant.code is None and participant.name not in self.result.unresolved:
+        if participant.code is None and participant.name not in self.unresolved:
+            self.unresolved.add(participant.name)
             self.result.unresolved.append(participant.name)
         for index in range(self.width, len(record)):
             if record[index].strip():
-                self.reject(
-                    line,
-                    f"{participant.name}: cell {index + 1} '{record[index].strip()}' lies beyond "
-                    f"the header's {self.width} columns",
-                )
+                name, stray = _short(participant.name, 100), _short(record[index].strip(), 200)
+                self.reject(line, f"{name}: cell {index + 1} '{stray}' lies beyond the header's {self.width} columns")
         for column in self.acts:
             cell = record[column.index].strip() if column.index < len(record) else ""
             if cell:
@@ -518,7 +557,8 @@ class _FileReader:
         return False, None
 
     def read_cell(self, line: int, participant: Participant, column: _Column, cell: str) -> None:
-        where = f"column '{_short(column.label)}', {participant.name}: '{cell}'"
+        # Shortened: a long name quoted in each of a row's many rejections would make them far larger than the row.
+        where = f"column '{_short(column.label)}', {_short(participant.name, 100)}: '{_short(cell, 200)}'"
         readings, problem = _read_cell(cell)
         if problem is not None:
             self.reject(line, f"{where} cannot be read: {problem}")
@@ -536,6 +576,8 @@ class _FileReader:
                 self.add(participant, column, action, reading.date, ordinal)
 
     def add(self, participant: Participant, column: _Column, action: str, date: str, ordinal: int) -> None:
+        if self.max_actions is not None and len(self.result.actions) >= self.max_actions:
+            raise TooManyActions(self.max_actions)
         treaty_id = self.result.treaty_id
         key = (
             treaty_id,
@@ -557,10 +599,20 @@ class _FileReader:
         self.result.actions.append(ImportedAction(event_id=event_id, data=data))
 
 
-def parse_status_file(text: str, treaty_id: str) -> StatusImport:
-    """Read a UNTC status table into `treaty.action.recorded` data, rejections and column notes."""
-    header, records = _header_and_rows(text)
-    reader = _FileReader(treaty_id, header)
+def parse_status_file(
+    text: str, treaty_id: str, *, max_cell_chars: int = MAX_CELL_CHARS, max_actions: int | None = None
+) -> StatusImport:
+    """Read a UNTC status table into `treaty.action.recorded` data, rejections and column notes.
+
+    Raises NotAStatusFile, also for a cell longer than `max_cell_chars` (it is refused, not read), and
+    TooManyActions as soon as the file records more than `max_actions`.
+    """
+    # Row by row: the rows of a large file are never all in memory at once.
+    records = _records(text, max_cell_chars)
+    header = next(records, None)
+    if header is None:
+        raise NotAStatusFile("the file is empty")
+    reader = _FileReader(treaty_id, header[1], max_actions)
     for line, record in records:
         reader.read_row(line, record)
-    return reader.result
+    return reader.finish()
