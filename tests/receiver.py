@@ -110,6 +110,48 @@ async def stream_body(writer: asyncio.StreamWriter, request: Received, size: int
         request.body_sent += len(chunk)
 
 
+class _Handler:
+    """One receiver's connections: read each request, record it, answer as `respond` says."""
+
+    def __init__(self, receiver: Receiver, respond: Responder) -> None:
+        self.receiver, self.respond = receiver, respond
+        self.released = asyncio.Event()
+        self.active = 0
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.receiver.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line, *lines = head.decode("latin-1").split("\r\n")
+                headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines if h)}
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                await self.answer(writer, Received(request_line.split(" ")[1], headers, body, time.monotonic()))
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def answer(self, writer: asyncio.StreamWriter, request: Received) -> None:
+        reply = self.respond(request)
+        request.status = reply.status
+        self.receiver.requests.append(request)
+        self.active += 1
+        self.receiver.max_concurrent = max(self.receiver.max_concurrent, self.active)
+        try:
+            if reply.delay_s:
+                # A stalled endpoint; the test's end releases it at once.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.released.wait(), reply.delay_s)
+            extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
+            status = f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}\r\n"
+            writer.write(f"{status}{extra}content-length: {reply.body_bytes}\r\n\r\n".encode())
+            await writer.drain()
+            await stream_body(writer, request, reply.body_bytes)
+        finally:
+            self.active -= 1
+
+
 @contextmanager
 def webhook_receiver(respond: Responder = ACCEPT) -> Iterator[Receiver]:
     """Serve HTTP/1.1 on a free loopback port until the block ends, answering each POST as `respond` says.
@@ -119,41 +161,8 @@ def webhook_receiver(respond: Responder = ACCEPT) -> Iterator[Receiver]:
     receiver = Receiver("")
     loop = asyncio.new_event_loop()
     started = threading.Event()
-    released = asyncio.Event()
     stopping = asyncio.Event()
-    active = 0
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal active
-        receiver.connections += 1
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                request_line, *lines = head.decode("latin-1").split("\r\n")
-                headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines if h)}
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
-                request = Received(request_line.split(" ")[1], headers, body, time.monotonic())
-                reply = respond(request)
-                request.status = reply.status
-                receiver.requests.append(request)
-                active += 1
-                receiver.max_concurrent = max(receiver.max_concurrent, active)
-                try:
-                    if reply.delay_s:
-                        # A stalled endpoint; the test's end releases it at once.
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(released.wait(), reply.delay_s)
-                    extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
-                    status = f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}\r\n"
-                    writer.write(f"{status}{extra}content-length: {reply.body_bytes}\r\n\r\n".encode())
-                    await writer.drain()
-                    await stream_body(writer, request, reply.body_bytes)
-                finally:
-                    active -= 1
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
+    handle = _Handler(receiver, respond)
 
     async def serve() -> None:
         server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
@@ -161,7 +170,7 @@ def webhook_receiver(respond: Responder = ACCEPT) -> Iterator[Receiver]:
         started.set()
         await stopping.wait()
         server.close()
-        released.set()
+        handle.released.set()
 
     async def close_connections() -> None:
         # Connections still open (keep-alive) end with the receiver.
