@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject
 
 # reportlab ships no type information (and the project pins no stubs for a test-only dependency).
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
@@ -105,6 +106,22 @@ def image_only_pdf(pages: int = 1) -> bytes:
         canvas.circle(_WIDTH / 2, _HEIGHT * 0.7, 80, fill=1)
         canvas.showPage()
     canvas.save()
+    return buffer.getvalue()
+
+
+def content_bomb(inflated_bytes: int) -> bytes:
+    """A one-page PDF of a few kilobytes whose compressed content stream inflates to `inflated_bytes` of text
+    operators: small to send, and many seconds of work to extract."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(write_pdf(["27 December 2012 C.N.1.2013.TREATIES-XXVI.5"]))))
+    page = writer.pages[0]
+    drawn = page.get_contents()
+    assert drawn is not None
+    operators = drawn.get_data()
+    stream = DecodedStreamObject()
+    stream.set_data(operators * (inflated_bytes // len(operators) + 1))
+    page.replace_contents(stream.flate_encode(level=9))
+    buffer = io.BytesIO()
+    writer.write(buffer)
     return buffer.getvalue()
 
 

@@ -113,6 +113,11 @@ def test_bad_bodies_get_a_specific_problem(platform: Stack, body: bytes, media: 
         ("/v1/imports/untc?treaty_id=XXVI-5", "Participant,Signature\nCôte,\n".encode("latin-1"), "text/csv", 400),
         ("/v1/imports/untc?treaty_id=XXVI-5", b"Participant," + b"x" * 200_000, "text/csv", 413),
         ("/v1/imports/untc?treaty_id=not-an-id", b"Participant,Signature\n", "text/csv", 422),
+        ("/v1/notifications", b"{}", "application/json", 415),
+        ("/v1/notifications", b"  \n", "text/plain", 400),
+        ("/v1/notifications", b"", "application/pdf", 400),
+        ("/v1/notifications", "Référence".encode("latin-1"), "text/plain", 400),
+        ("/v1/notifications", b"%PDF-1.7\n" + b"x" * 200_000, "application/pdf", 413),
     ],
 )
 def test_bad_documents_get_a_specific_problem_and_publish_nothing(

@@ -1,12 +1,13 @@
 """Hostile documents against a running ingest: each is refused within the time limit as a 4xx problem, and the
-process keeps answering its health check while a document is being read (issue 16, the security review)."""
+process keeps answering its health check while a document is being read (issue 16, the security review; depositary
+notifications, text and PDF, since issue 13)."""
 
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import DATA, services_on
+from tests.pdfs import content_bomb
 from treatywatch.cli.stack import Stack
 
 KEY = "adversarial-" + uuid.uuid4().hex
@@ -29,10 +31,11 @@ def ingest(servers: Stack) -> Iterator[Stack]:
         yield stack
 
 
-def post(stack: Stack, path: str, body: str, media: str) -> tuple[httpx.Response, float]:
+def post(stack: Stack, path: str, body: str | bytes, media: str) -> tuple[httpx.Response, float]:
     headers = {"Authorization": f"Bearer {KEY}", "Content-Type": media}
+    content = body.encode() if isinstance(body, str) else body
     started = time.monotonic()
-    response = httpx.post(f"{stack.url('ingest')}{path}", content=body.encode(), headers=headers, timeout=60)
+    response = httpx.post(f"{stack.url('ingest')}{path}", content=content, headers=headers, timeout=60)
     return response, time.monotonic() - started
 
 
@@ -55,11 +58,47 @@ REVIEW = [
         id="one-megabyte-line",
     ),
 ]
+NOTIFICATIONS = "/v1/notifications"
+# Depositary notifications: the parser's own worst shapes near its caps, and a PDF that is small to send and slow
+# to extract (40 KB inflating to 10 MB of text operators: 8 s of pypdf's time).
+HOSTILE_NOTIFICATIONS = [
+    pytest.param(NOTIFICATIONS, "x" * 1_000_000, "text/plain", "line 1 holds 1,000,000 characters", id="cn-line"),
+    pytest.param(NOTIFICATIONS, "x \n" * 400_000, "text/plain", "more than the 1,000,000", id="cn-too-large"),
+    pytest.param(
+        NOTIFICATIONS,
+        ("The above action was effected on 27 December 2012 " * 190 + "\n") * 99,
+        "text/plain",
+        "not a depositary notification",
+        id="cn-dates",
+    ),
+    pytest.param(
+        NOTIFICATIONS,
+        "\n".join(["C.N.1.2013.TREATIES-" * 490] * 99),
+        "text/plain",
+        "not a depositary notification",
+        id="cn-references",
+    ),
+    pytest.param(
+        NOTIFICATIONS,
+        "\n".join([("A" * 199 + ":") * 49] * 99),
+        "text/plain",
+        "not a depositary notification",
+        id="cn-colons",
+    ),
+    pytest.param(
+        NOTIFICATIONS,
+        "\n".join(["“" * 5_000 + '"' * 4_999] * 99),
+        "text/plain",
+        "not a depositary notification",
+        id="cn-quotes",
+    ),
+    pytest.param(NOTIFICATIONS, content_bomb(10_000_000), "application/pdf", "took longer than", id="cn-pdf-bomb"),
+]
 
 
-@pytest.mark.parametrize(("path", "body", "media", "words"), REVIEW)
+@pytest.mark.parametrize(("path", "body", "media", "words"), [*REVIEW, *HOSTILE_NOTIFICATIONS])
 def test_the_review_inputs_are_refused_within_the_time_limit(
-    ingest: Stack, path: str, body: str, media: str, words: str
+    ingest: Stack, path: str, body: str | bytes, media: str, words: str
 ) -> None:
     response, took = post(ingest, path, body, media)
     assert 400 <= response.status_code < 500, response.text
@@ -92,13 +131,24 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def test_healthz_answers_while_a_slow_document_is_read_and_the_overrun_is_killed(ingest: Stack) -> None:
+@pytest.mark.parametrize(
+    ("path", "document", "media"),
+    [
+        ("/v1/resolutions", slow_resolution, "text/plain"),
+        (NOTIFICATIONS, lambda: content_bomb(10_000_000), "application/pdf"),
+    ],
+    ids=["resolution", "notification-pdf"],
+)
+def test_healthz_answers_while_a_slow_document_is_read_and_the_overrun_is_killed(
+    ingest: Stack, path: str, document: Callable[[], str | bytes], media: str
+) -> None:
     workers_before = descendants(ingest.processes["ingest"].pid)
     latencies: list[float] = []
     answered: dict[str, Any] = {}
+    body = document()
 
     def read_slowly() -> None:
-        answered["response"], answered["took"] = post(ingest, "/v1/resolutions", slow_resolution(), "text/plain")
+        answered["response"], answered["took"] = post(ingest, path, body, media)
 
     reader = threading.Thread(target=read_slowly)
     reader.start()

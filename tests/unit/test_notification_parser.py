@@ -1,17 +1,21 @@
-"""Unit tests of the depositary notification (C.N.) parser: every action kind, layout variants, refusals."""
+"""Unit tests of the depositary notification (C.N.) parser (every action kind, layout variants, refusals) and of
+ingest's use case that turns a notification into events (ids, corrections, dates against the rules), without Kafka."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from treatywatch.common.events import ActionRecorded
+from treatywatch.common.events import ActionRecorded, ActionRecordedEvent, Event
+from treatywatch.common.kafka import Publisher
+from treatywatch.common.settings import Settings
 from treatywatch.ingest.notification import (
     MAX_CHARS,
     MAX_LINE_CHARS,
@@ -23,7 +27,19 @@ from treatywatch.ingest.notification import (
     action_data,
     parse_notification,
 )
+from treatywatch.ingest.service import (
+    ENTRY_INTO_FORCE_NOT_RECORDED,
+    EventTooLarge,
+    Limits,
+    NotificationRead,
+    notification_events,
+    publish_notification,
+    read_notification,
+)
+from treatywatch.ingest.workers import ParseWorkers
 
+P = ParamSpec("P")
+T = TypeVar("T")
 NO_REFERENCE, NO_ACTION, NO_DATE = "no C.N. reference", "no participant/action line", "no date of the act"
 UK = "United Kingdom of Great Britain and Northern Ireland"
 EFFECTED = "The above action was effected on 27 December 2012."
@@ -821,6 +837,9 @@ def parse_or_refuse(text: str) -> ParsedNotification | None:
     assert re.fullmatch(r"C\.N\.\d+\.\d{4}\.TREATIES-[IVXLC]+\.\d+(?:\.[a-z])?", parsed.reference)
     if parsed.kind != "entry_into_force":
         ActionRecorded.model_validate(action_data(parsed))
+    # Whatever is read becomes events (or none) under ids of its reference, never an error.
+    read = notification_events(parsed)
+    assert all(e.id.startswith(f"cn:{parsed.reference}") for e in read.events)
     return parsed
 
 
@@ -895,3 +914,294 @@ def test_adversarial_inputs_take_bounded_work(name: str) -> None:
     text, expected = ADVERSARIAL[name]
     assert len(text) <= MAX_CHARS or expected == "too large"
     assert outcome(text) == expected
+
+
+# --- into events: ingest's use case ------------------------------------------------------------------
+
+# file -> the events it publishes: (id, action, effective date, corrects), and ingest's own warnings
+EVENTS: dict[str, tuple[list[tuple[str, str, str | None, str | None]], list[str]]] = {
+    "POL-2012-ratification-XXVI-5": ([("cn:C.N.1.2013.TREATIES-XXVI.5", "ratification", "2013-06-01", None)], []),
+    "FIN-2012-accession-XXVI-5": ([("cn:C.N.12.2012.TREATIES-XXVI.5", "accession", "2012-07-01", None)], []),
+    "FIN-2012-accession-XXVI-5-bilingual": (
+        [("cn:C.N.12.2012.TREATIES-XXVI.5", "accession", "2012-07-01", None)], [],
+    ),
+    "GBR-1998-ratification-XXVI-5-extracted": (
+        [("cn:C.N.383.1998.TREATIES-XXVI.5", "ratification", "1999-03-01", None)], [],
+    ),
+    "MNE-2006-succession-XXVI-5": ([("cn:C.N.1012.2006.TREATIES-XXVI.5", "succession", "2006-06-03", None)], []),
+    "BDI-2016-withdrawal-XVIII-10": ([("cn:C.N.805.2016.TREATIES-XVIII.10", "withdrawal", "2017-10-27", None)], []),
+    "PSE-2015-accession-XVIII-10": ([("cn:C.N.13.2015.TREATIES-XVIII.10", "accession", "2015-04-01", None)], []),
+    "CAN-2011-withdrawal-XXVII-7-a": (
+        [("cn:C.N.796.2011.TREATIES-XXVII.7.a", "withdrawal", "2012-12-15", None)],
+        ["the treaty's withdrawal rule is unknown: the date stated for the withdrawal is not checked"],
+    ),
+    "JPN-2016-acceptance-XXVII-7-d": (
+        [("cn:C.N.862.2016.TREATIES-XXVII.7.d", "acceptance", "2016-12-08", None)],
+        ["XXVII-7-d is not in ingest's catalogue: its rules are unknown, the dates are not checked"],
+    ),
+    "SOM-2015-ratification-IV-11": (
+        [
+            ("cn:C.N.600.2015.TREATIES-IV.11", "ratification", "2015-10-31", None),
+            ("cn:C.N.600.2015.TREATIES-IV.11:reservation", "reservation", None, None),
+        ],
+        [],
+    ),
+    "DEU-2011-objection-IV-4": ([("cn:C.N.378.2011.TREATIES-IV.4", "objection", None, None)], []),
+    "JAM-1997-denunciation-IV-5": ([("cn:C.N.1131.1997.TREATIES-IV.5", "withdrawal", "1998-01-23", None)], []),
+    "EU-2010-formal-confirmation-IV-15": (
+        [("cn:C.N.950.2010.TREATIES-IV.15", "formal_confirmation", "2011-01-22", None)], [],
+    ),
+    "USA-2013-signature-XXVI-8": ([("cn:C.N.542.2013.TREATIES-XXVI.8", "signature", None, None)], []),
+    "XXVI-5-1998-entry-into-force": ([], [ENTRY_INTO_FORCE_NOT_RECORDED]),
+    "POL-2013-correction-XXVI-5": (
+        [("cn:C.N.45.2013.TREATIES-XXVI.5", "ratification", "2013-06-01", "cn:C.N.1.2013.TREATIES-XXVI.5")],
+        [
+            "corrects event cn:C.N.1.2013.TREATIES-XXVI.5, the act as ingested from its notification; an act recorded "
+            "from elsewhere (a UNTC status file, an event sent directly) has another id, which this correction leaves "
+            "in the record"
+        ],
+    ),
+}  # fmt: skip
+
+
+def events_of(text: str) -> NotificationRead:
+    return notification_events(parse_notification(text))
+
+
+def test_every_fixture_has_its_events() -> None:
+    assert sorted(EVENTS) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EVENTS))
+def test_each_fixture_publishes_its_acts_under_ids_of_its_reference(name: str) -> None:
+    read = read_notification(fixture(name))
+    expected_events, expected_warnings = EVENTS[name]
+    got = [
+        (e.id, e.data.action, e.data.effective_date.isoformat() if e.data.effective_date else None, e.data.corrects)
+        for e in read.events
+    ]
+    assert got == expected_events
+    assert read.warnings == [*read.notification.warnings, *expected_warnings]
+    for event in read.events:
+        assert (event.type, event.source) == ("treaty.action.recorded", "/treatywatch/ingest/notifications")
+        assert event.data.notification == read.notification.reference
+        assert event.data.date == read.notification.date
+
+
+def test_the_binding_act_keeps_the_stated_date_and_the_data_the_parser_gives() -> None:
+    parsed = parse_fixture("POL-2012-ratification-XXVI-5")
+    (event,) = notification_events(parsed).events
+    assert event.data == ActionRecorded.model_validate(action_data(parsed))
+    assert event.id == "cn:C.N.1.2013.TREATIES-XXVI.5"
+
+
+def test_the_same_notification_gets_the_same_ids_whatever_its_layout() -> None:
+    first = read_notification(fixture("FIN-2012-accession-XXVI-5"))
+    again = read_notification(fixture("FIN-2012-accession-XXVI-5-bilingual"))
+    assert [(e.id, e.data) for e in first.events] == [(e.id, e.data) for e in again.events]
+
+
+def test_a_ratification_with_a_reservation_is_two_acts_the_statement_with_its_text() -> None:
+    parsed = parse_fixture("SOM-2015-ratification-IV-11")
+    act, reservation = notification_events(parsed).events
+    assert (act.data.action, act.data.text, act.data.effective_date) == ("ratification", None, d("2015-10-31"))
+    assert (reservation.id, reservation.data.action) == (f"cn:{parsed.reference}:reservation", "reservation")
+    assert reservation.data.text == parsed.text and reservation.data.effective_date is None
+    assert (reservation.data.participant, reservation.data.date) == (act.data.participant, act.data.date)
+
+
+def test_reservations_and_declarations_are_one_act_each() -> None:
+    read = events_of(
+        compose(
+            "POLAND: RATIFICATION WITH RESERVATIONS AND DECLARATIONS",
+            EFFECTED,
+            STATEMENT,
+            "The Convention will enter into force for Poland on 1 June 2013 in accordance with its article 17 (2).",
+        )
+    )
+    ref = "cn:C.N.1.2013.TREATIES-XXVI.5"
+    assert [(e.id, e.data.action) for e in read.events] == [
+        (ref, "ratification"),
+        (f"{ref}:reservation", "reservation"),
+        (f"{ref}:declaration", "declaration"),
+    ]
+    assert [e.data.text for e in read.events] == [None, STATEMENT.strip('"'), STATEMENT.strip('"')]
+    assert "one text holds the reservation and declaration: each of their events carries it whole" in read.warnings
+
+
+def test_a_statement_on_its_own_is_one_act_with_its_text() -> None:
+    (event,) = events_of(compose("POLAND: DECLARATION", EFFECTED, STATEMENT)).events
+    assert (event.id, event.data.action, event.data.text) == (
+        "cn:C.N.1.2013.TREATIES-XXVI.5",
+        "declaration",
+        STATEMENT.strip('"'),
+    )
+
+
+def test_a_correction_corrects_the_event_of_the_notification_it_names() -> None:
+    text = compose(
+        "POLAND: CORRECTION",
+        "With reference to depositary notification C.N.1.2013.TREATIES-XXVI.5 of 2 January 2013, the "
+        "Secretary-General wishes to inform that the date of deposit of the instrument of ratification by Poland "
+        'should read "27 December 2012" instead of "28 December 2012".',
+        IN_FORCE_FOR_POLAND,
+        reference="Reference: C.N.40.2013.TREATIES-XXVI.5 (Depositary Notification)",
+        issued="14 January 2013",
+    )
+    (event,) = events_of(text).events
+    # Its own id, never the corrected one's: a correction is an event of its own, not an overwrite.
+    assert (event.id, event.data.corrects) == ("cn:C.N.40.2013.TREATIES-XXVI.5", "cn:C.N.1.2013.TREATIES-XXVI.5")
+    assert (event.data.action, event.data.date, event.data.notification) == (
+        "ratification",
+        d("2012-12-27"),
+        "C.N.40.2013.TREATIES-XXVI.5",
+    )
+
+
+def test_a_correction_that_names_no_notification_corrects_no_event() -> None:
+    text = compose(
+        "POLAND: RATIFICATION (CORRECTION)",
+        EFFECTED,
+        reference="Reference: C.N.40.2013.TREATIES-XXVI.5 (Depositary Notification)",
+    )
+    read = events_of(text)
+    (event,) = read.events
+    assert event.data.corrects is None
+    assert "the corrected notification is not named: published as an act that corrects no event" in read.warnings
+
+
+def test_an_entry_into_force_publishes_nothing_yet() -> None:
+    read = read_notification(fixture("XXVI-5-1998-entry-into-force"))
+    assert read.events == [] and read.warnings == [ENTRY_INTO_FORCE_NOT_RECORDED]
+    assert (read.notification.kind, read.notification.date) == ("entry_into_force", d("1999-03-01"))
+
+
+@pytest.mark.parametrize(
+    ("heading", "sentences", "warning"),
+    [
+        (
+            "POLAND: RATIFICATION",
+            [EFFECTED, "The Convention will enter into force for Poland on 1 July 2013."],
+            "the notification states 2013-07-01 for the ratification; Article 17(2) gives 2013-06-01",
+        ),
+        (
+            "POLAND: ACCESSION",
+            [EFFECTED],
+            "the notification states no date for the accession; Article 17(2) gives 2013-06-01",
+        ),
+        (
+            # Deposited before the treaty entered into force: in force for it with the treaty.
+            "POLAND: RATIFICATION",
+            [
+                "The above action was effected on 31 July 1998.",
+                "The Convention will enter into force for Poland on 1 January 1999.",
+            ],
+            "the notification states 1999-01-01 for the ratification; Article 17(1) gives 1999-03-01",
+        ),
+        (
+            "POLAND: WITHDRAWAL",
+            [EFFECTED, "The withdrawal will take effect on 28 June 2013 in accordance with article 20 (3)."],
+            "the notification states 2013-06-28 for the withdrawal; Article 20(3) gives 2013-06-27",
+        ),
+    ],
+)
+def test_a_stated_date_the_rules_contradict_is_a_warning_never_an_override(
+    heading: str, sentences: list[str], warning: str
+) -> None:
+    read = events_of(compose(heading, *sentences))
+    assert warning in read.warnings
+    (event,) = read.events
+    assert event.data.effective_date == read.notification.effective_date
+
+
+def test_a_withdrawal_from_the_rome_statute_a_day_late() -> None:
+    text = fixture("BDI-2016-withdrawal-XVIII-10").replace("27 October 2017", "28 October 2017")
+    read = events_of(text)
+    assert "the notification states 2017-10-28 for the withdrawal; Article 127(1) gives 2017-10-27" in read.warnings
+    assert read.events[0].data.effective_date == d("2017-10-28")
+
+
+def test_dates_the_rules_agree_with_are_not_warned_about() -> None:
+    for name in (
+        "POL-2012-ratification-XXVI-5",
+        "BDI-2016-withdrawal-XVIII-10",
+        "GBR-1998-ratification-XXVI-5-extracted",
+    ):
+        assert read_notification(fixture(name)).warnings == []
+
+
+def test_a_withdrawal_from_a_treaty_that_provides_for_none_is_flagged() -> None:
+    text = compose(
+        "GERMANY: WITHDRAWAL",
+        "The above action was effected on 3 May 2011.",
+        "The withdrawal will take effect on 3 August 2011.",
+        reference="Reference: C.N.300.2011.TREATIES-IV.4 (Depositary Notification)",
+        title="INTERNATIONAL COVENANT ON CIVIL AND POLITICAL RIGHTS",
+        place="NEW YORK, 16 DECEMBER 1966",
+        issued="4 May 2011",
+    )
+    read = events_of(text)
+    assert any(w.startswith("the treaty provides for no withdrawal (Part VI") for w in read.warnings)
+    assert read.events[0].data.effective_date == d("2011-08-03")
+
+
+def test_an_unknown_treaty_is_published_as_is_with_a_warning() -> None:
+    read = events_of(compose(reference="Reference: C.N.7.2013.TREATIES-XXVI.99 (Depositary Notification)"))
+    (event,) = read.events
+    assert (event.id, event.data.treaty_id) == ("cn:C.N.7.2013.TREATIES-XXVI.99", "XXVI-99")
+    assert "XXVI-99 is not in ingest's catalogue: its rules are unknown, the dates are not checked" in read.warnings
+
+
+class Recorder(Publisher):
+    """A publisher that keeps what it is given instead of sending it to Kafka."""
+
+    def __init__(self) -> None:
+        super().__init__(Settings())
+        self.published: list[Event] = []
+
+    async def publish_events(self, events: Sequence[Event]) -> None:
+        self.published += events
+
+
+class Inline(ParseWorkers):
+    """Workers that read in this process: the use case without worker processes."""
+
+    def __init__(self) -> None:
+        super().__init__(1, 5.0)
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return fn(*args, **kwargs)
+
+
+TRACEPARENT = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
+
+
+async def test_publishing_sends_the_events_with_their_subject_and_trace() -> None:
+    publisher = Recorder()
+    read = await publish_notification(
+        publisher, Inline(), fixture("SOM-2015-ratification-IV-11"), TRACEPARENT, Limits()
+    )
+    assert publisher.published == read.events and len(read.events) == 2
+    assert all(isinstance(e, ActionRecordedEvent) for e in publisher.published)
+    assert {(e.subject, e.traceparent) for e in read.events} == {("IV-11/SOM", TRACEPARENT)}
+
+
+async def test_a_dry_run_and_an_entry_into_force_publish_nothing() -> None:
+    publisher = Recorder()
+    dry = await publish_notification(
+        publisher, Inline(), fixture("POL-2012-ratification-XXVI-5"), None, Limits(), dry_run=True
+    )
+    assert [e.id for e in dry.events] == ["cn:C.N.1.2013.TREATIES-XXVI.5"] and dry.events[0].subject == "XXVI-5/POL"
+    entry = await publish_notification(publisher, Inline(), fixture("XXVI-5-1998-entry-into-force"), None, Limits())
+    assert entry.events == [] and publisher.published == []
+
+
+async def test_an_event_over_the_message_size_is_refused_even_on_a_dry_run() -> None:
+    publisher = Recorder()
+    for dry_run in (True, False):
+        with pytest.raises(EventTooLarge):
+            await publish_notification(
+                publisher, Inline(), fixture("SOM-2015-ratification-IV-11"), None, Limits(max_event_bytes=600),
+                dry_run=dry_run,
+            )  # fmt: skip
+    assert publisher.published == []

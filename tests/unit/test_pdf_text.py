@@ -16,6 +16,7 @@ from tests.pdfs import PAGE_BREAK, encrypted, image_only_pdf, write_pdf
 from treatywatch.common.events import ActionRecorded
 from treatywatch.ingest.notification import action_data, parse_notification
 from treatywatch.ingest.pdf import MAX_PAGES, NoText, pdf_text
+from treatywatch.ingest.service import read_notification
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "notifications"
 LETTERHEAD = ("UNITED NATIONS\tNATIONS UNIES", "THE SECRETARY-GENERAL OF THE UNITED NATIONS")
@@ -132,7 +133,8 @@ def test_an_encrypted_pdf_is_refused() -> None:
 def test_an_image_only_pdf_is_refused(pdf: bytes) -> None:
     with pytest.raises(NoText) as refused:
         pdf_text(pdf)
-    assert refused.value.reason.startswith("no extractable text")
+    assert refused.value.reason == "the pages hold only images or nothing (a scan needs OCR first)"
+    assert str(refused.value).startswith("no extractable text: ")
 
 
 def test_a_pdf_of_blank_pages_is_refused() -> None:
@@ -187,6 +189,23 @@ def test_too_many_pages_are_refused_before_reading_them() -> None:
     long_pdf = write_pdf(["x"] * (MAX_PAGES + 1), lines_per_page=1)
     with pytest.raises(NoText, match=f"{MAX_PAGES + 1} pages"):
         pdf_text(long_pdf)
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_ingest_reads_the_pdf_into_the_events_of_its_text(name: str) -> None:
+    text = (FIXTURES / f"{name}.txt").read_text(encoding="utf-8")
+    pdf = write_pdf(wrapped(lines_of(name), width=58), letterhead=LETTERHEAD, footer=FOOTER, page_numbers="of")
+    from_pdf, from_text = read_notification(pdf), read_notification(text)
+    # The same acts under the same ids: a notification sent as text and again as PDF publishes nothing new.
+    assert [(e.id, e.data) for e in from_pdf.events] == [(e.id, e.data) for e in from_text.events]
+    assert from_pdf.warnings == from_text.warnings
+
+
+def test_ingest_refuses_a_pdf_without_text_before_parsing() -> None:
+    with pytest.raises(NoText, match=r"^no extractable text: the PDF is encrypted$"):
+        read_notification(encrypted(write_pdf(lines_of("POL-2012-ratification-XXVI-5"))))
+    with pytest.raises(NoText, match="only images"):
+        read_notification(image_only_pdf())
 
 
 def test_no_text_survives_pickling() -> None:

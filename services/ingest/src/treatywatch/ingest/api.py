@@ -10,11 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from treatywatch.common.events import ResolutionAdopted
+from treatywatch.common.events import ActionRecordedEvent, ResolutionAdopted
 from treatywatch.common.kafka import BrokerUnavailable, Publisher
 from treatywatch.common.tracing import request_traceparent
 from treatywatch.common.web import Problem, invalid, read_body, require_scope
 from treatywatch.ingest import service
+from treatywatch.ingest.notification import NotANotification, NotificationTooLarge, ParsedNotification
+from treatywatch.ingest.pdf import NoText
 from treatywatch.ingest.resolution import LineTooLong, NotAResolution
 from treatywatch.ingest.untc import NotAStatusFile
 from treatywatch.ingest.workers import ParserStopped, ParseTimeout, ParseWorkers
@@ -22,10 +24,20 @@ from treatywatch.ingest.workers import ParserStopped, ParseTimeout, ParseWorkers
 router = APIRouter(prefix="/v1", tags=["ingest"])
 JSON_TYPES = ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json")
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")
+NOTIFICATION_TYPES = ("text/plain", "application/pdf")
 # The bodies are read by hand (media type, size limit, UTF-8), so their schema is declared here.
 JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}}
 TEXT_BODY = {"requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}}
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
+NOTIFICATION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/plain": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
 
 
 async def _publisher(request: Request) -> Publisher:
@@ -68,6 +80,17 @@ class ResolutionAnswer(BaseModel):
     id: str | None = Field(default=None, description="The published event's id; absent on a dry run")
 
 
+class NotificationAnswer(BaseModel):
+    notification: ParsedNotification = Field(description="The notification as read, with the parser's warnings")
+    events: list[ActionRecordedEvent] = Field(
+        description="The events published (on a dry run, as they would be): one per act, id `cn:<reference>`"
+    )
+    warnings: list[str] = Field(
+        description="What a human should check: the parser's warnings, then the stated dates against the treaty's "
+        "rules, corrections, acts not recorded"
+    )
+
+
 class Rejected(BaseModel):
     line: int = Field(description="1-based line in the file (the header is 1)")
     reason: str
@@ -83,12 +106,15 @@ class UntcImported(BaseModel):
     columns: list[str] = Field(description="How each column was read")
 
 
-async def text_body(request: Request, media_types: tuple[str, ...], what: str) -> str:
-    """The body as text: 415 for another media type, 413 over the limit, 400 when empty or not UTF-8."""
+def _media_type(request: Request, media_types: tuple[str, ...], what: str) -> str:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in media_types:
-        raise Problem(415, "Unsupported media type", f"send {what} ({media_types[0]}), not {media or 'nothing'}")
-    raw = await read_body(request, request.app.state.settings.max_body_bytes)
+        accepted = " or ".join(media_types)
+        raise Problem(415, "Unsupported media type", f"send {what} ({accepted}), not {media or 'nothing'}")
+    return media
+
+
+def _text(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -96,6 +122,23 @@ async def text_body(request: Request, media_types: tuple[str, ...], what: str) -
     if not text.strip():
         raise Problem(400, "Empty body", "the body is empty")
     return text
+
+
+async def text_body(request: Request, media_types: tuple[str, ...], what: str) -> str:
+    """The body as text: 415 for another media type, 413 over the limit, 400 when empty or not UTF-8."""
+    _media_type(request, media_types, what)
+    return _text(await read_body(request, request.app.state.settings.max_body_bytes))
+
+
+async def notification_body(request: Request) -> str | bytes:
+    """A notification's text (`text/plain`, checked as text_body does) or its PDF's bytes (`application/pdf`)."""
+    media = _media_type(request, NOTIFICATION_TYPES, "one depositary notification")
+    raw = await read_body(request, request.app.state.settings.max_body_bytes)
+    if media != "application/pdf":
+        return _text(raw)
+    if not raw:
+        raise Problem(400, "Empty body", "the body is empty")
+    return raw
 
 
 async def json_body(request: Request) -> tuple[Any, int]:
@@ -133,6 +176,23 @@ def problems() -> Iterator[None]:
             "the event broker did not acknowledge; retry with the same event ids (no duplicates are created)",
             headers={"Retry-After": "5"},
         ) from exc
+
+
+@contextmanager
+def notification_problems() -> Iterator[None]:
+    """A notification's refusals: not one (422 naming what is missing), over the caps, a PDF without text."""
+    try:
+        yield
+    except NotANotification as exc:
+        errors = [{"path": "body", "message": missing, "type": "missing"} for missing in exc.missing]
+        raise Problem(422, "Not a depositary notification", str(exc), errors=errors, missing=exc.missing) from exc
+    except NotificationTooLarge as exc:
+        # The whole text over its cap is too large; one line over its cap is a text of the wrong shape.
+        if exc.what == "the text":
+            raise Problem(413, "Notification too large", str(exc)) from exc
+        raise Problem(422, "Line too long", str(exc)) from exc
+    except NoText as exc:
+        raise Problem(422, "No extractable text", str(exc), reason=exc.reason) from exc
 
 
 @router.post(
@@ -197,6 +257,36 @@ async def post_resolution(
     if dry_run:
         response.status_code = 200
     return ResolutionAnswer(resolution=read.data, warnings=read.warnings, id=read.event_id)
+
+
+@router.post(
+    "/notifications",
+    status_code=202,
+    response_model=NotificationAnswer,
+    response_model_exclude_none=True,
+    summary="Read one depositary notification (text or PDF) and publish the acts it announces",
+    description="Each act becomes a `treaty.action.recorded` event with id `cn:<reference>`, `notification` the "
+    "C.N. reference and `effective_date` the date stated; sending the same notification again publishes nothing "
+    "new. A treaty's entry into force is read but not yet published.",
+    openapi_extra=NOTIFICATION_BODY,
+    responses={200: {"model": NotificationAnswer, "description": "dry run: the parse and the events to publish"}},
+)
+async def post_notification(
+    request: Request,
+    response: Response,
+    _: Write,
+    publisher: Producer,
+    workers: Workers,
+    limits: Caps,
+    traceparent: Traceparent,
+    dry_run: bool = False,
+) -> NotificationAnswer:
+    document = await notification_body(request)
+    with problems(), notification_problems():
+        read = await service.publish_notification(publisher, workers, document, traceparent, limits, dry_run=dry_run)
+    if dry_run:
+        response.status_code = 200
+    return NotificationAnswer(notification=read.notification, events=read.events, warnings=read.warnings)
 
 
 @router.post(

@@ -27,8 +27,9 @@ from treatywatch.ingest.workers import ParseWorkers
 class IngestSettings(Settings):
     port: int = 8001
     publish_timeout_s: float = 10.0
-    # Resolution texts and UNTC files are parsed in worker processes; one that takes longer is killed (422). A
-    # worker may grow by 200 MB on a document that takes the whole limit: one fits the pod's 512 MiB with room.
+    # Resolution texts, UNTC files and notifications (a PDF's text too) are read in worker processes; one that takes
+    # longer is killed (422). A worker may grow by 200 MB on a document that takes the whole limit: one fits the
+    # pod's 512 MiB with room.
     parse_timeout_s: float = Field(default=5.0, gt=0)
     parse_workers: int = Field(default=1, ge=1, le=8)
     # Events one request may publish (a batch, or a UNTC import), and bytes per event: keep it at or under the
@@ -70,7 +71,8 @@ def build_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app = create_app(
         title="Treaty Watch ingest",
-        description="Accepts events, UN resolution texts and UNTC status files; publishes CloudEvents to Kafka.",
+        description="Accepts events, UN resolution texts, UNTC status files and depositary notifications; publishes "
+        "CloudEvents to Kafka.",
         settings=settings,
         lifespan=lifespan,
         checks=checks,

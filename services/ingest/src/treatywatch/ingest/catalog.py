@@ -39,6 +39,16 @@ def treaties_by_unts() -> dict[tuple[int, int], str]:
     return {(t.unts.volume, t.unts.number): t.treaty_id for t in catalog() if t.unts is not None}
 
 
+@cache
+def _by_id() -> dict[str, TreatyRegistered]:
+    return {t.treaty_id: t for t in catalog()}
+
+
+def catalogued(treaty_id: str) -> TreatyRegistered | None:
+    """The shipped treaty with this id (its rules included), or None when ingest does not know it."""
+    return _by_id().get(treaty_id)
+
+
 def is_catalogued(treaty_id: str) -> bool:
     """Whether the treaty ships with the platform (ingest registers it at start-up)."""
-    return any(t.treaty_id == treaty_id for t in catalog())
+    return treaty_id in _by_id()

@@ -26,7 +26,7 @@ class NoText(ValueError):
     """No text can be read from the PDF; `reason` says why (encrypted, image-only, corrupt, too large)."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"no text can be read from the PDF: {reason}")
+        super().__init__(f"no extractable text: {reason}")
         self.reason = reason
 
     def __reduce__(self) -> tuple[type[NoText], tuple[str]]:
@@ -56,7 +56,7 @@ def pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
             raise NoText(f"the text runs past {MAX_CHARS:,} characters by page {number + 1}")
         texts.append(text)
     if not any(text.strip() for text in texts):
-        raise NoText("no extractable text: the pages hold only images or nothing (a scan needs OCR first)")
+        raise NoText("the pages hold only images or nothing (a scan needs OCR first)")
     return "\n".join(texts)
 
 

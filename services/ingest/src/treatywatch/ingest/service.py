@@ -1,4 +1,5 @@
-"""Ingest's use cases: events, resolution texts and UNTC status files checked, turned into events, published.
+"""Ingest's use cases: events, resolution texts, UNTC status files and depositary notifications checked, turned into
+events, published.
 
 Each use case takes the publisher it publishes with and the limits it keeps; documents are parsed by the workers
 it is given (off the event loop, within a time limit). api.py only reads requests and shapes answers.
@@ -6,6 +7,7 @@ it is given (off the event loop, within a time limit). api.py only reads request
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -15,6 +17,7 @@ import structlog
 from pydantic import ValidationError
 
 from treatywatch.common.events import (
+    BINDING_ACTIONS,
     ActionRecorded,
     ActionRecordedEvent,
     AnyEvent,
@@ -28,8 +31,11 @@ from treatywatch.common.events import (
 )
 from treatywatch.common.kafka import BrokerUnavailable, Publisher, event_message
 from treatywatch.common.logging import log
+from treatywatch.common.rules import TreatyRules
 from treatywatch.common.web import validation_errors
-from treatywatch.ingest.catalog import is_catalogued, treaties_by_unts
+from treatywatch.ingest.catalog import catalogued, is_catalogued, treaties_by_unts
+from treatywatch.ingest.notification import ParsedNotification, action_data, parse_notification
+from treatywatch.ingest.pdf import pdf_text
 from treatywatch.ingest.resolution import parse_resolution
 from treatywatch.ingest.untc import StatusImport, TooManyActions, parse_status_file
 from treatywatch.ingest.workers import ParseWorkers
@@ -38,16 +44,21 @@ __all__ = [
     "ContractError",
     "EventTooLarge",
     "Limits",
+    "NotificationRead",
     "Refused",
     "ResolutionRead",
     "UntcImport",
     "check_sizes",
     "import_untc",
     "message_bytes",
+    "notification_event_id",
+    "notification_events",
     "publish",
     "publish_batch",
     "publish_event",
+    "publish_notification",
     "publish_resolution",
+    "read_notification",
     "read_resolution",
     "untc_events",
     "validate_events",
@@ -354,3 +365,182 @@ async def import_untc(
     check_sizes(events, limits.max_event_bytes)
     await publish(publisher, events)
     return imported
+
+
+# --- depositary notifications -------------------------------------------------------------------------
+
+NOTIFICATION_SOURCE = "/treatywatch/ingest/notifications"
+ENTRY_INTO_FORCE_NOT_RECORDED = "the treaty's entry into force is parsed but not yet recorded"
+
+
+@dataclass(frozen=True)
+class NotificationRead:
+    """A notification as read, the `treaty.action.recorded` events it announces, and what a human should check
+    (the parser's warnings first, then ingest's: dates against the treaty's rules, corrections)."""
+
+    notification: ParsedNotification
+    events: list[ActionRecordedEvent]
+    warnings: list[str]
+
+
+def notification_event_id(reference: str) -> str:
+    """The id of the event announced by the notification `reference` (`cn:C.N.1.2013.TREATIES-XXVI.5`).
+
+    Fixed by the reference alone, so the same notification sent again, as text or as PDF, publishes nothing new.
+    """
+    return f"cn:{reference}"
+
+
+@dataclass(frozen=True)
+class _RuleDate:
+    """The date a treaty's rule gives for an act to take effect, with the rule's source; or, with no date, why the
+    rules cannot say."""
+
+    value: dt.date | None
+    source: str
+
+
+def _in_force_for_joiner(deposit: dt.date, rules: TreatyRules) -> _RuleDate:
+    """In force for a participant: `later_participants` from its deposit, not before the treaty's own stated entry
+    into force."""
+    later, treaty = rules.later_participants, rules.entry_into_force
+    if later is None:
+        return _RuleDate(None, "the treaty's rule for later participants is unknown")
+    if treaty is not None and treaty.in_force is False:
+        return _RuleDate(None, "the catalogue states that the treaty is not in force")
+    value, source = later.apply(deposit), later.source or "the rule for later participants"
+    if treaty is not None and treaty.stated_date is not None and treaty.stated_date > value:
+        value, source = treaty.stated_date, treaty.source or "the treaty's entry into force"
+    return _RuleDate(value, source)
+
+
+def _withdrawal_effect(deposit: dt.date, rules: TreatyRules) -> _RuleDate:
+    if rules.withdrawal is not None:
+        return _RuleDate(rules.withdrawal.apply(deposit), rules.withdrawal.source or "the withdrawal rule")
+    terms = rules.withdrawal_terms
+    if terms is not None and not terms.allowed:
+        return _RuleDate(None, f"the treaty provides for no withdrawal ({terms.source})")
+    if terms is not None:
+        return _RuleDate(None, f"the treaty's withdrawal is no notice period ({terms.source})")
+    return _RuleDate(None, "the treaty's withdrawal rule is unknown")
+
+
+def _date_checks(parsed: ParsedNotification) -> list[str]:
+    """The date the notification states for the act to take effect against the one the treaty's rules give.
+
+    Only where ingest's catalogue knows the rule; a warning when the two differ, never an override. A succession
+    takes effect from the succession of States, which no rule of the treaty counts.
+    """
+    treaty = catalogued(parsed.treaty_id)
+    if treaty is None:
+        return [f"{parsed.treaty_id} is not in ingest's catalogue: its rules are unknown, the dates are not checked"]
+    if treaty.rules is None:
+        return [f"the rules of {parsed.treaty_id} are unknown (none in the catalogue): the dates are not checked"]
+    if parsed.action == "withdrawal":
+        by_rule = _withdrawal_effect(parsed.date, treaty.rules)
+    elif parsed.action in BINDING_ACTIONS and parsed.action != "succession":
+        by_rule = _in_force_for_joiner(parsed.date, treaty.rules)
+    else:
+        return []
+    what, stated = str(parsed.action).replace("_", " "), parsed.effective_date
+    if by_rule.value is None:
+        return [f"{by_rule.source}: the date stated for the {what} is not checked"] if stated is not None else []
+    if stated is None:
+        return [f"the notification states no date for the {what}; {by_rule.source} gives {by_rule.value}"]
+    if stated != by_rule.value:
+        return [f"the notification states {stated} for the {what}; {by_rule.source} gives {by_rule.value}"]
+    return []
+
+
+def _corrects(parsed: ParsedNotification) -> tuple[str | None, list[str]]:
+    """The event a correction corrects (the id its act got when its notification was ingested), and the warning."""
+    if parsed.corrects_reference is None:
+        return None, ["the corrected notification is not named: published as an act that corrects no event"]
+    corrects = notification_event_id(parsed.corrects_reference)
+    return corrects, [
+        f"corrects event {corrects}, the act as ingested from its notification; an act recorded from elsewhere "
+        "(a UNTC status file, an event sent directly) has another id, which this correction leaves in the record"
+    ]
+
+
+def _announced(parsed: ParsedNotification) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """(event id, data) of each act the notification announces, and warnings on how they were made."""
+    act_id, act = notification_event_id(parsed.reference), action_data(parsed)
+    warnings: list[str] = []
+    if parsed.kind == "correction":
+        corrects, warnings = _corrects(parsed)
+        if corrects is not None:
+            act["corrects"] = corrects
+    acts = [(act_id, act)]
+    # `RATIFICATION WITH RESERVATION`: the binding act, and each statement as an act of its own with the text.
+    text = act.pop("text", None) if parsed.with_statements else None
+    for statement in parsed.with_statements:
+        data = {key: value for key, value in act.items() if key not in ("effective_date", "corrects")}
+        acts.append((f"{act_id}:{statement}", {**data, "action": statement, **({"text": text} if text else {})}))
+    if len(parsed.with_statements) > 1 and text:
+        kinds = " and ".join(parsed.with_statements)
+        warnings.append(f"one text holds the {kinds}: each of their events carries it whole")
+    return acts, warnings
+
+
+def notification_events(parsed: ParsedNotification) -> NotificationRead:
+    """The `treaty.action.recorded` events a parsed notification announces, with every warning.
+
+    One event per act, id `cn:<reference>`; a binding act with statements adds one per statement
+    (`cn:<reference>:reservation`). A correction corrects `cn:<reference it corrects>`. A treaty's entry into
+    force yields no event yet. Raises ContractError when the data breaks the contract.
+    """
+    warnings = list(parsed.warnings)
+    if parsed.kind == "entry_into_force":
+        return NotificationRead(parsed, [], [*warnings, ENTRY_INTO_FORCE_NOT_RECORDED])
+    acts, how = _announced(parsed)
+    try:
+        events = [
+            ActionRecordedEvent(
+                id=event_id,
+                source=NOTIFICATION_SOURCE,
+                type="treaty.action.recorded",
+                data=ActionRecorded.model_validate(data),
+            )
+            for event_id, data in acts
+        ]
+    except ValidationError as exc:
+        raise ContractError(validation_errors(exc), "the notification's act does not satisfy the contract") from exc
+    return NotificationRead(parsed, events, [*warnings, *_date_checks(parsed), *how])
+
+
+def read_notification(document: str | bytes) -> NotificationRead:
+    """Read one notification, as text or as a PDF's bytes, into its events (run in a worker).
+
+    Raises NoText for a PDF without text, NotANotification, NotificationTooLarge, or ContractError.
+    """
+    text = pdf_text(document) if isinstance(document, bytes) else document
+    return notification_events(parse_notification(text))
+
+
+def _action_event(event: Event) -> ActionRecordedEvent:
+    # with_defaults keeps the event's class; its signature only knows the union.
+    if not isinstance(event, ActionRecordedEvent):
+        raise TypeError(f"expected a treaty.action.recorded event, not {event.type}")
+    return event
+
+
+async def publish_notification(
+    publisher: Publisher,
+    workers: ParseWorkers,
+    document: str | bytes,
+    traceparent: str | None,
+    limits: Limits,
+    *,
+    dry_run: bool = False,
+) -> NotificationRead:
+    """Read a notification (text, or a PDF's bytes) in a worker and, unless a dry run, publish its events.
+
+    A dry run refuses what publishing would and answers the events as they would be published.
+    """
+    read = await workers.run(read_notification, document)
+    events = [_action_event(with_defaults(event, traceparent)) for event in read.events]
+    check_sizes(events, limits.max_event_bytes)
+    if events and not dry_run:
+        await publish(publisher, events)
+    return replace(read, events=events)

@@ -28,6 +28,20 @@ class ImportSummary:
     seconds: float = 0.0
 
 
+@dataclass
+class NotificationSummary:
+    """What sending depositary notifications did: files read, events published, warnings and failures by file."""
+
+    files: int = 0
+    events: int = 0
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+NOTIFICATION_SUFFIXES = (".txt", ".pdf")
+
+
 def treaty_id_of(path: Path) -> str:
     """The UNTC id of a status file by its name (`26-5.csv` -> `XXVI-5`)."""
     return untc_treaty_id(path.stem)
@@ -66,8 +80,10 @@ class Ingest:
                 continue
             if response.status_code >= 400:
                 body = response.json() if "json" in response.headers.get("content-type", "") else {}
-                errors = "; ".join(f"{e.get('path')}: {e.get('message')}" for e in body.get("errors", [])[:5])
                 detail = body.get("detail", response.text)
+                # What the detail already says (a notification's missing parts) is not repeated.
+                listed = [e for e in body.get("errors", []) if str(e.get("message")) not in detail]
+                errors = "; ".join(f"{e.get('path')}: {e.get('message')}" for e in listed[:5])
                 raise IngestError(f"{response.status_code} {detail}" + (f" ({errors})" if errors else ""))
             return response.json()
 
@@ -81,6 +97,33 @@ class Ingest:
     def resolution(self, path: Path, dry_run: bool = False) -> Any:
         params = {"dry_run": "true"} if dry_run else None
         return self._post("/v1/resolutions", path.read_bytes(), "text/plain", params)
+
+    def notification(self, path: Path, dry_run: bool = False) -> Any:
+        """Send one notification file: a PDF (by its name or its `%PDF-` header) as application/pdf, else as text."""
+        content = path.read_bytes()
+        pdf = path.suffix.lower() == ".pdf" or content.startswith(b"%PDF-")
+        params = {"dry_run": "true"} if dry_run else None
+        return self._post("/v1/notifications", content, "application/pdf" if pdf else "text/plain", params)
+
+    def send_notifications(
+        self, paths: list[Path], progress: Callable[[Path], None] | None = None, dry_run: bool = False
+    ) -> NotificationSummary:
+        """Send notification files one by one; a file ingest refuses is listed with the reason, and the rest go on."""
+        started = time.monotonic()
+        summary = NotificationSummary()
+        for path in paths:
+            try:
+                result = self.notification(path, dry_run=dry_run)
+            except (IngestError, OSError) as exc:
+                summary.failed.append((path.name, str(exc)))
+            else:
+                summary.files += 1
+                summary.events += len(result["events"])
+                summary.warnings += [(path.name, warning) for warning in result["warnings"]]
+            if progress:
+                progress(path)
+        summary.seconds = time.monotonic() - started
+        return summary
 
     def import_files(self, paths: list[Path], progress: Callable[[Path], None] | None = None) -> ImportSummary:
         """Import status files one by one; a file ingest refuses is listed, and the rest go on."""
@@ -111,6 +154,17 @@ def status_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found += sorted(p for p in path.rglob("*.csv") if p.name != "index.csv")
+        else:
+            found.append(path)
+    return found
+
+
+def notification_files(paths: list[Path]) -> list[Path]:
+    """The files named, and the `.txt` and `.pdf` files inside the folders named (sorted, subfolders too)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in NOTIFICATION_SUFFIXES)
         else:
             found.append(path)
     return found

@@ -15,7 +15,14 @@ from rich.console import Console
 from rich.progress import Progress, TextColumn
 from rich.table import Table
 
-from treatywatch.cli.client import ImportSummary, Ingest, IngestError, status_files
+from treatywatch.cli.client import (
+    ImportSummary,
+    Ingest,
+    IngestError,
+    NotificationSummary,
+    notification_files,
+    status_files,
+)
 from treatywatch.cli.registry import app as registry_app
 from treatywatch.cli.seed import DATA_DIR, Data, Seeded, SeedError, load_seed, wait_verified
 from treatywatch.cli.stack import SERVICES, Ports, Stack, StackError
@@ -101,6 +108,52 @@ def ingest_resolution(
     finally:
         client.close()
     console.print_json(data=result)
+
+
+def print_notifications(summary: NotificationSummary, dry_run: bool) -> None:
+    """The table that ends sending notifications, then each warning and each failure with its reason."""
+    table = Table(title="Depositary notifications" + (" (dry run)" if dry_run else ""))
+    for column in ("files", "events", "warnings", "failures", "time"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(summary.files),
+        str(summary.events),
+        str(len(summary.warnings)),
+        str(len(summary.failed)),
+        f"{summary.seconds:.1f} s",
+    )
+    console.print(table)
+    for name, warning in summary.warnings[:50]:
+        console.print(f"  [yellow]warning[/] {name}: {warning}", highlight=False)
+    if len(summary.warnings) > 50:
+        console.print(f"  ... and {len(summary.warnings) - 50} more warnings")
+    for name, reason in summary.failed:
+        console.print(f"  [red]failed[/] {name}: {reason}", highlight=False)
+    if dry_run:
+        console.print("dry run: nothing was published")
+
+
+@ingest.command("notification")
+def ingest_notification(
+    paths: Annotated[list[Path], typer.Argument(help="Notifications (.txt or .pdf) or folders of them.", exists=True)],
+    dry_run: Annotated[bool, typer.Option(help="Parse only; publish nothing.")] = False,
+    ingest_url: IngestUrl = "http://127.0.0.1:8001",
+    api_key: ApiKey = "",
+) -> None:
+    """Send depositary notifications (C.N.s) to ingest, which publishes the acts they announce."""
+    files = notification_files(paths)
+    client = Ingest(ingest_url, api_key)
+    try:
+        with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[file]}"), console=console) as bar:
+            task = bar.add_task("sending", total=len(files), file="")
+            summary = client.send_notifications(
+                files, lambda p: bar.update(task, advance=1, file=p.name), dry_run=dry_run
+            )
+    finally:
+        client.close()
+    print_notifications(summary, dry_run)
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 def print_seeded(seeded: Seeded) -> None:
