@@ -69,7 +69,7 @@ faults: install tools ## Fault injection on the full snapshot (make test runs th
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/lint-imports
+	PYTHONPATH=. .venv/bin/lint-imports
 
 typecheck: install
 	.venv/bin/mypy libs/common/src services/ingest/src services/registry/src services/notify/src tools/cli/src tests bench
