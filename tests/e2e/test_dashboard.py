@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -50,11 +51,21 @@ def platform(servers: Stack) -> Iterator[Stack]:
         status_file = DATA.mine_ban
         imported = post(stack, "/v1/imports/untc?treaty_id=XXVI-5", status_file, "text/csv")
         post(stack, "/v1/resolutions", DATA.resolution, "text/plain")
-        # Every event applied (ingest's catalogue, the status file, the resolution), whatever their order.
-        expected = len(catalog_events()) + imported["events"] + 1
+        # Two of the ten instruments the Second Optional Protocol to the ICCPR (IV-12) needs: the depositary's date
+        # of entry into force has no count on the record to back it.
+        batch = {"events": [second_protocol("ESP", "1991-04-11"), second_protocol("NOR", "1991-09-05")]}
+        response = httpx.post(f"{stack.url('ingest')}/v1/events:batch", json=batch, headers=AUTH, timeout=30)
+        assert response.status_code == 202, response.text
+        # Every event applied (ingest's catalogue, the status file, the resolution, the two), whatever their order.
+        expected = len(catalog_events()) + imported["events"] + 1 + 2
         wait_until(lambda: applied(stack) == expected, f"{expected} events applied", timeout_s=60)
         assert seed_verified(stack)
         yield stack
+
+
+def second_protocol(participant: str, day: str) -> dict[str, Any]:
+    data = {"treaty_id": "IV-12", "participant": participant, "action": "ratification", "date": day}
+    return {"source": "/tests/e2e/dashboard", "type": "treaty.action.recorded", "data": data}
 
 
 def post(stack: Stack, path: str, file: Path, media: str) -> Any:
@@ -86,6 +97,10 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def today() -> str:
+    return datetime.now(UTC).date().isoformat()
 
 
 def open_page(browser: Browser, viewport: dict[str, int]) -> tuple[Page, list[str]]:
@@ -297,6 +312,31 @@ def test_the_treaty_page_recomputes_every_number_for_the_chosen_date(page: Page,
     expect(page.locator("th[aria-sort=ascending]")).to_have_text(re.compile("In force"))
     expect(rows.first.locator("td").nth(4)).to_have_text("1 Mar 1999")
 
+    # The rules in words with their articles, the entry into force and where it comes from, no disagreement.
+    expect(page.locator("#rules li").first).to_have_text(
+        "In force on the first day of the sixth month after the month of the fortieth instrument (Article 17(1))"
+    )
+    expect(page.locator("#rules li[data-rule=withdrawal]")).to_have_text(
+        "Withdrawal takes effect six months after notification (Article 20(3))"
+    )
+    entry = page.locator("#facts > div", has_text="Entry into force")
+    expect(entry.locator("time[datetime='1999-03-01']")).to_have_count(1)
+    expect(entry).to_contain_text("computed from the deposits recorded")
+    expect(page.locator("#warnings-box")).to_be_hidden()
+
+    # Each table downloads as CSV for the date shown.
+    downloads = {
+        "#participants-download": (
+            "/v1/treaties/XXVI-5/participants?as_of=2009-12-02",
+            "XXVI-5-participants-2009-12-02",
+        ),
+        "#timeline-download": ("/v1/treaties/XXVI-5/timeline", "XXVI-5-timeline"),
+        "#reports-download": ("/v1/treaties/XXVI-5/reports?as_of=2009-12-02", "XXVI-5-reports-2009-12-02"),
+    }
+    for where, (url, name) in downloads.items():
+        expect(page.locator(f"{where} a")).to_have_text(re.compile("^Download CSV of "))
+        check_download(page, platform, where, url, name)
+
     # The chart marks the resolution about the treaty, and every number has its JSON a click away.
     expect(page.locator("#chart a[href='/ui/resolutions/A/RES/64/56']")).to_have_count(1)
     expect(page.locator("#chart").get_by_role("link", name="A/RES/64/56, adopted 2 Dec 2009")).to_have_count(1)
@@ -304,6 +344,58 @@ def test_the_treaty_page_recomputes_every_number_for_the_chosen_date(page: Page,
     assert json_url == "/v1/treaties/XXVI-5/participants?as_of=2009-12-02"
     answer = page.request.get(f"{platform.url('registry')}/v1/treaties/XXVI-5/stats?as_of=2009-12-02").json()
     assert answer["parties"] == 156
+    check_accessibility(page)
+
+
+def check_download(page: Page, stack: Stack, where: str, url: str, name: str) -> list[str]:
+    """The page's CSV link in `where` is `url` with format=csv, and answers a CSV file named `name`; its lines."""
+    href = page.locator(f"{where} a").get_attribute("href")
+    assert href == f"{url}{'&' if '?' in url else '?'}format=csv"
+    response = page.request.get(f"{stack.url('registry')}{href}")
+    assert response.ok
+    assert response.headers["content-disposition"] == f'attachment; filename="{name}.csv"'
+    assert response.headers["content-type"].startswith("text/csv")
+    lines = response.text().split("\r\n")
+    assert len(lines) > 2 and lines[-1] == ""
+    return lines
+
+
+def test_the_treaty_page_says_unknown_without_a_rule_and_shows_where_the_record_and_depositary_differ(
+    page: Page, platform: Stack
+) -> None:
+    visit(page, platform, "/ui/treaties/XXVII-1")
+    entry = page.locator("#facts > div", has_text="Entry into force")
+    expect(entry.locator("dd")).to_contain_text("unknown")
+    expect(entry).to_contain_text("the registry does not know the treaty's rule of entry into force")
+    expect(page.locator("#rules li")).to_have_text(
+        "The registry knows none of this treaty's rules, so it does not compute when it is in force."
+    )
+
+    visit(page, platform, "/ui/treaties/IV-12")
+    entry = page.locator("#facts > div", has_text="Entry into force")
+    expect(entry.locator("dd")).to_contain_text("not in force")
+    expect(entry).to_contain_text("2 of the 10 binding instruments the rule counts are recorded")
+    expect(page.locator("#warnings li")).to_have_text(
+        ["the depositary states 1991-07-11, but 2 of the 10 binding instruments the rule counts are recorded"]
+    )
+    expect(page.locator("#rules li[data-rule=withdrawal_terms]")).to_have_text(
+        "The treaty provides for no withdrawal (Articles 7 to 11)"
+    )
+    expect(page.locator("#rules li", has_text="Reporting")).to_have_text("Reporting: unknown to the registry")
+    # No reporting rule, no reports to download.
+    expect(page.locator("#reports-download a")).to_have_count(0)
+    lines = check_download(
+        page,
+        platform,
+        "#participants-download",
+        f"/v1/treaties/IV-12/participants?as_of={today()}",
+        f"IV-12-participants-{today()}",
+    )
+    assert lines[1:3] == [
+        "NOR,Norway,party,,ratification,1991-09-05,,false,,,,",
+        "ESP,Spain,party,,ratification,1991-04-11,,false,,,,",
+    ]
+    page.screenshot(path=SHOTS / "treaty-warnings.png", full_page=True)
     check_accessibility(page)
 
 
@@ -318,6 +410,10 @@ def test_the_resolution_page_shows_its_claim_verified(page: Page, platform: Stac
     expect(page.locator("#chain li.self")).to_contain_text("2 Dec 2009")
     expect(page.locator("#paragraphs li")).to_have_count(10)
     assert page.locator("#json-link").get_attribute("href") == "/v1/resolutions/A%2FRES%2F64%2F56"
+    lines = check_download(
+        page, platform, "#claims-download", "/v1/resolutions/A%2FRES%2F64%2F56", "A-RES-64-56-claims"
+    )
+    assert lines[0] == "kind,treaty_id,value,as_of,verified,expected,found,reason,text"
     page.screenshot(path=SHOTS / "resolution.png", full_page=True)
     check_accessibility(page)
     claim.get_by_role("link").click()
@@ -345,6 +441,13 @@ def test_search_leads_from_the_home_page_to_a_participant(page: Page, platform: 
     expect(page.locator("body")).to_have_attribute("data-ready", "2009-12-02")
     expect(page.locator("#stat-overdue")).to_have_text("no reports recorded (7 due)")
     expect(page.locator("#stat-overdue-label")).to_have_text("so none is called overdue")
+    lines = check_download(
+        page, platform, "#treaties-download", "/v1/participants/AFG?as_of=2009-12-02", "AFG-treaties-2009-12-02"
+    )
+    assert lines[1].startswith("XXVI-5,Mine Ban Convention,party,,accession,2002-09-11,2003-03-01,true")
+    check_download(
+        page, platform, "#reports-download", "/v1/participants/AFG/reports?as_of=2009-12-02", "AFG-reports-2009-12-02"
+    )
     reports = page.locator("#reports")
     expect(reports.get_by_role("heading", level=3)).to_have_text("Mine Ban Convention — no reports recorded (7 due)")
     expect(reports).to_contain_text("calls none of these 7 reports overdue")

@@ -1,9 +1,12 @@
 """The registry's questions answered end to end: ingest and registry as processes, the Mine Ban Convention's
-status file and resolution 64/56 loaded through ingest, other events and raw bytes put on the topic."""
+status file and resolution 64/56 loaded through ingest, other events and raw bytes put on the topic; the rules in
+words, entry into force checked against the depositary, own treaty ids, and every table as a CSV download."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -267,9 +270,11 @@ def test_a_resolution_query_schemathesis_generated_is_answered_not_a_500(platfor
     problem = get(platform, f"/v1/resolutions?session={2**64}&after={odd}&limit=624", 422)
     assert [e["path"] for e in problem["errors"]] == ["query.session"]
     assert get(platform, f"/v1/resolutions?session={2**63 - 1}&after={odd}")["items"] == []
-    for after in ("a\x00b", "x" * 5000, "\ufffd\U0008bc03\x7f"):
+    for after in ("a\x00b", "x" * 1000, "\ufffd\U0008bc03\x7f"):
         page = get(platform, f"/v1/resolutions?after={quote(after)}")
         assert all(r["symbol"] > after for r in page["items"])
+    # Past what any symbol needs, the query is refused before routing (every service's ASGI layer).
+    assert get(platform, f"/v1/resolutions?after={'x' * 5000}", 414)["title"] == "URI too long"
 
 
 def test_a_malformed_message_is_dead_lettered_and_the_partition_keeps_flowing(platform: Stack) -> None:
@@ -314,3 +319,283 @@ def test_the_audit_trail_pages_by_cursor_without_gaps_or_repeats(platform: Stack
     seqs = [e["seq"] for e in paged]
     assert seqs == sorted(set(seqs)) and seqs[0] == 1 and seqs[-1] == len(seqs)
     assert get(platform, "/v1/events?after=-1", 422)["errors"][0]["path"] == "query.after"
+
+
+# A treaty's rules in words, its entry into force computed and checked against the depositary's; own treaty ids.
+
+MINE_BAN_IN_WORDS = (
+    "In force on the first day of the sixth month after the month of the fortieth instrument (Article 17(1)); for "
+    "later participants on the first day of the sixth month after the month of their own deposit (Article 17(2)); "
+    "withdrawal takes effect six months after notification (Article 20(3)); an initial report within one hundred "
+    "and eighty days of entry into force for the party, then each year by 30 April a report on the year before "
+    "(Article 7(1) and (2))"
+)
+
+
+def test_a_treaty_shows_its_rules_in_words_and_where_its_entry_into_force_comes_from(platform: Stack) -> None:
+    wait_until(lambda: seed_verified(platform), "the status file applied", timeout_s=60)
+    treaty = get(platform, "/v1/treaties/XXVI-5")
+    assert treaty["entry_into_force"] == "1999-03-01"
+    assert treaty["entry_into_force_dates"] == {
+        "computed": "1999-03-01",
+        "stated": "1999-03-01",
+        "shown": "computed",
+        "reason": None,
+    }
+    assert treaty["rules_in_words"] == MINE_BAN_IN_WORDS
+    assert treaty["rules_explained"][0] == {
+        "rule": "entry_into_force",
+        "words": "in force on the first day of the sixth month after the month of the fortieth instrument",
+        "source": "Article 17(1)",
+    }
+    assert treaty["warnings"] == []
+    # Registered by the catalogue, no action recorded: the rule is known, the count is not reached.
+    covenant = get(platform, "/v1/treaties/IV-3")
+    assert (covenant["entry_into_force"], covenant["rules_in_words"], covenant["warnings"]) == (
+        None,
+        "The treaty provides for no withdrawal (Part V, Articles 26 to 31)",
+        [],
+    )
+    assert covenant["entry_into_force_dates"]["reason"] == (
+        "the registry does not know the treaty's rule of entry into force"
+    )
+
+
+def iccpr(stack: Stack) -> Any:
+    response = httpx.get(f"{stack.url('registry')}/v1/treaties/IV-4", timeout=30)
+    return response.json() if response.status_code == 200 and response.json()["participants"] > 150 else None
+
+
+def test_a_computed_date_the_depositary_contradicts_carries_both_and_a_warning(platform: Stack) -> None:
+    imported = httpx.post(
+        f"{platform.url('ingest')}/v1/imports/untc?treaty_id=IV-4",
+        content=(DATA.treaties / "4-4.csv").read_bytes(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+        timeout=60,
+    )
+    assert imported.status_code == 202, imported.text
+    # The Democratic People's Republic of Korea notified a withdrawal the Covenant does not provide for.
+    withdrawal = action(f"prk-w-{uuid.uuid4()}", "PRK", "withdrawal", "1997-08-25")
+    withdrawal["data"]["treaty_id"] = "IV-4"
+    post_events(platform, [withdrawal])
+    treaty = wait_until(lambda: iccpr(platform), "the Covenant's status file applied")
+    assert (treaty["entry_into_force"], treaty["entry_into_force_dates"]) == (
+        "1976-09-11",
+        {"computed": "1976-09-11", "stated": "1976-03-23", "shown": "computed", "reason": None},
+    )
+    assert treaty["warnings"] == ["computed 1976-09-11 from the deposits recorded, the depositary states 1976-03-23"]
+
+    def korea() -> Any:
+        items = get(platform, "/v1/treaties/IV-4/participants?as_of=2020-01-01")["items"]
+        entry = next((p for p in items if p["participant"] == "PRK"), None)
+        return entry if entry and "withdrawal" in entry else None
+
+    entry = wait_until(korea, "the withdrawal applied")
+    assert (entry["status"], entry["in_force"]) == ("party", True)
+    assert entry["withdrawal"] == {"date": "1997-08-25", "provided_for": False}
+    assert entry["warnings"] == [
+        "the treaty provides for no withdrawal (Part VI, Articles 48 to 53): the withdrawal is recorded, not effective"
+    ]
+
+
+NPT_RULES = {
+    "entry_into_force": {
+        "instruments": 43,
+        "delay": {},
+        "condition": "not_a_count",
+        "description": "The three depositary Governments and forty other States",
+        "stated_date": "1970-03-05",
+        "source": "Article IX(3)",
+    },
+    "later_participants": {"source": "Article IX(4)"},
+    "withdrawal": {"months": 3, "source": "Article X(1)"},
+}
+
+
+def npt_event(event_id: str, participant: str, kind: str, day: str, **extra: str) -> dict[str, Any]:
+    data = {"treaty_id": "ext:npt", "participant": participant, "action": kind, "date": day, **extra}
+    return {"id": f"{event_id}-{uuid.uuid4()}", "type": "treaty.action.recorded", "data": data}
+
+
+def test_a_treaty_deposited_elsewhere_has_an_own_id_and_the_stated_dates_beside_the_rules(platform: Stack) -> None:
+    registered = {
+        "type": "treaty.registered",
+        "data": {
+            "treaty_id": "ext:npt",
+            "title": "Treaty on the Non-Proliferation of Nuclear Weapons",
+            "short_title": "NPT",
+            "depositary": "Governments of the Russian Federation, the United Kingdom and the United States",
+            "rules": NPT_RULES,
+        },
+    }
+    post_events(
+        platform,
+        [
+            registered,
+            npt_event("usa", "USA", "ratification", "1970-03-05"),
+            npt_event("prk", "PRK", "accession", "1985-12-12"),
+            # It stated its withdrawal effective the next day; the three months' notice gives 10 April 2003.
+            npt_event("prk-w", "PRK", "withdrawal", "2003-01-10", effective_date="2003-01-11"),
+            npt_event("formula", "=HYPERLINK(1) Organization", "accession", "1990-01-01"),
+        ],
+    )
+
+    def applied() -> Any:
+        response = httpx.get(f"{platform.url('registry')}/v1/treaties/ext%3Anpt", timeout=30)
+        return response.json() if response.status_code == 200 and response.json()["participants"] == 3 else None
+
+    treaty = wait_until(applied, "the NPT applied")
+    assert treaty["treaty_id"] == "ext:npt" and get(platform, "/v1/treaties/ext:npt") == treaty
+    assert (treaty["entry_into_force"], treaty["entry_into_force_dates"]["shown"]) == ("1970-03-05", "stated")
+    assert treaty["rules_in_words"] == (
+        "In force on a condition the registry does not compute: the three depositary Governments and forty other "
+        "States (Article IX(3)); for later participants on the day of their own deposit (Article IX(4)); withdrawal "
+        "takes effect three months after notification (Article X(1))"
+    )
+    stats = get(platform, "/v1/treaties/ext:npt/stats?as_of=2002-01-01")
+    assert (stats["parties"], stats["in_force"], stats["entry_into_force"]) == (3, 3, "1970-03-05")
+    korea = next(
+        p
+        for p in get(platform, "/v1/treaties/ext:npt/participants?as_of=2003-02-01")["items"]
+        if p["participant"] == "PRK"
+    )
+    assert korea["status"] == "withdrawn"
+    assert korea["withdrawal"] == {
+        "date": "2003-01-10",
+        "effective_on": "2003-01-11",
+        "stated_effective_on": "2003-01-11",
+        "rule_effective_on": "2003-04-10",
+    }
+    assert korea["warnings"] == ["withdrawal effective on 2003-04-10 by the rules; the event states 2003-01-11"]
+    assert "ext:npt" in [p["treaty_id"] for p in get(platform, "/v1/participants/PRK")["items"]]
+    csv_answer = httpx.get(f"{platform.url('registry')}/v1/treaties/ext:npt/participants?as_of=2003-02-01&format=csv")
+    assert csv_answer.headers["content-disposition"] == 'attachment; filename="ext-npt-participants-2003-02-01.csv"'
+    rows = list(csv.reader(io.StringIO(csv_answer.text, newline="")))
+    # A name a spreadsheet would read as a formula is written as text.
+    assert rows[1][:2] == ["'=HYPERLINK(1) Organization", "'=HYPERLINK(1) Organization"]
+    assert get(platform, "/v1/treaties/ext:nope", 404)["status"] == 404
+    # A UNTC status file is imported under a UNTC id only.
+    refused = httpx.post(
+        f"{platform.url('ingest')}/v1/imports/untc?treaty_id=ext:npt",
+        content=DATA.mine_ban.read_bytes(),
+        headers={**AUTH, "Content-Type": "text/csv"},
+        timeout=30,
+    )
+    assert refused.status_code == 422 and refused.json()["errors"][0]["path"] == "query.treaty_id"
+
+
+# CSV downloads: every table the API answers
+
+
+def csv_of(stack: Stack, path: str, headers: dict[str, str] | None = None) -> tuple[httpx.Response, list[list[str]]]:
+    response = httpx.get(f"{stack.url('registry')}{path}", headers=headers or {}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8; header=present"
+    assert response.text.endswith("\r\n")
+    return response, list(csv.reader(io.StringIO(response.text, newline="")))
+
+
+def attachment(response: httpx.Response) -> str:
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith("attachment; filename=")
+    return disposition.removeprefix("attachment; filename=").strip('"')
+
+
+def test_the_participants_and_the_timeline_download_as_csv(platform: Stack) -> None:
+    wait_until(lambda: seed_verified(platform), "the status file applied", timeout_s=60)
+    response, rows = csv_of(platform, "/v1/treaties/XXVI-5/participants?as_of=2009-12-02&status=party&format=csv")
+    assert attachment(response) == "XXVI-5-participants-2009-12-02.csv"
+    assert rows[0] == [
+        "participant",
+        "name",
+        "status",
+        "signature",
+        "consent_action",
+        "consent_date",
+        "in_force_on",
+        "in_force",
+        "stated_in_force_on",
+        "withdrawal_date",
+        "withdrawal_effective_on",
+        "warnings",
+    ]
+    assert ["AFG", "Afghanistan", "party", "", "accession", "2002-09-11", "2003-03-01", "true", "", "", "", ""] in rows
+    assert len(rows) == 1 + 156
+    # The Accept header asks as well; JSON stays the default, and what a browser sends.
+    by_header, same = csv_of(
+        platform, "/v1/treaties/XXVI-5/participants?as_of=2009-12-02&status=party", {"Accept": "text/csv"}
+    )
+    assert same == rows and attachment(by_header) == "XXVI-5-participants-2009-12-02.csv"
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    assert httpx.get(f"{platform.url('registry')}/v1/treaties/XXVI-5/participants", headers=browser).json()["count"]
+    assert httpx.get(f"{platform.url('registry')}/v1/treaties/XXVI-5/participants?format=xml").status_code == 422
+
+    response, rows = csv_of(platform, "/v1/treaties/XXVI-5/timeline?format=csv")
+    assert attachment(response) == "XXVI-5-timeline.csv"
+    assert rows[0] == ["date", "parties", "in_force"]
+    timeline = get(platform, "/v1/treaties/XXVI-5/timeline")["points"]
+    assert rows[1:] == [[p["date"], str(p["parties"]), str(p["in_force"])] for p in timeline]
+    # The Convention in force: for the 40 and for the five of September 1998 after them, whose month is the same.
+    assert ["1999-03-01", "67", "45"] in rows
+
+
+def test_the_reports_and_a_participants_treaties_download_as_csv(platform: Stack) -> None:
+    wait_until(lambda: afghanistan_reports(platform, "2009-12-02"), "Afghanistan's accession applied")
+    response, rows = csv_of(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02&format=csv")
+    assert attachment(response) == "XXVI-5-reports-2009-12-02.csv"
+    assert rows[0] == ["participant", "name", "in_force_on", "period", "due_on", "submitted_on", "status"]
+    assert rows[1:] and all(len(row) == 7 for row in rows)
+    assert any(row[:5] == ["AFG", "Afghanistan", "2003-03-01", "initial", "2003-08-28"] for row in rows)
+    assert len(rows) - 1 == get(platform, "/v1/treaties/XXVI-5/reports?as_of=2009-12-02")["due_count"]
+
+    response, rows = csv_of(platform, "/v1/participants/AFG/reports?as_of=2009-12-02&format=csv")
+    assert attachment(response) == "AFG-reports-2009-12-02.csv"
+    assert rows[0] == ["treaty_id", "title", "in_force_on", "period", "due_on", "submitted_on", "status"]
+    assert rows[1][:5] == ["XXVI-5", "Mine Ban Convention", "2003-03-01", "initial", "2003-08-28"]
+    assert len(rows) == 1 + 7
+
+    response, rows = csv_of(platform, "/v1/participants/Afghanistan?as_of=2009-12-02", {"Accept": "text/csv"})
+    assert attachment(response) == "AFG-treaties-2009-12-02.csv"
+    assert rows[0][:3] == ["treaty_id", "title", "status"]
+    assert next(row for row in rows if row[0] == "XXVI-5") == [
+        "XXVI-5",
+        "Mine Ban Convention",
+        "party",
+        "",
+        "accession",
+        "2002-09-11",
+        "2003-03-01",
+        "true",
+        "",
+        "",
+        "",
+        "",
+    ]
+
+
+def test_a_resolutions_claims_download_as_csv(platform: Stack) -> None:
+    wait_until(lambda: seed_verified(platform), "64/56's parties claim verified", timeout_s=60)
+    response, rows = csv_of(platform, "/v1/resolutions/A%2FRES%2F64%2F56?format=csv")
+    assert attachment(response) == "A-RES-64-56-claims.csv"
+    assert rows[0] == ["kind", "treaty_id", "value", "as_of", "verified", "expected", "found", "reason", "text"]
+    parties = next(row for row in rows if row[0] == "parties_count")
+    assert parties[:7] == ["parties_count", "XXVI-5", "156", "2009-12-02", "true", "156", "156"]
+    assert len(rows) - 1 == len(get(platform, "/v1/resolutions/64%2F56")["claims"])
+
+
+def test_the_openapi_document_gives_each_table_its_csv_answer(platform: Stack) -> None:
+    paths = get(platform, "/openapi.json")["paths"]
+    for path in (
+        "/v1/treaties/{treaty_id}/participants",
+        "/v1/treaties/{treaty_id}/timeline",
+        "/v1/treaties/{treaty_id}/reports",
+        "/v1/participants/{participant}",
+        "/v1/participants/{participant}/reports",
+        "/v1/resolutions/{symbol}",
+    ):
+        operation = paths[path]["get"]
+        content = operation["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/csv"}, path
+        assert "$ref" in str(content["application/json"]["schema"]), path
+        assert content["text/csv"]["schema"] == {"type": "string"} and "\r\n" in content["text/csv"]["example"], path
+        assert any(p["name"] == "format" and p["in"] == "query" for p in operation["parameters"]), path

@@ -105,7 +105,41 @@ async def test_views_follow_corrections_late_and_repeated_events(
     assert set(view.record.statuses(date(2000, 1, 1))) == {"NER"}
     assert [r.event_id for r in view.record.superseded["NGA"]] == ["wrong"]
     assert view.record.stats(date(2000, 1, 1)).in_force == 0  # the rules are known now, too few instruments
+    assert view.record.entry.reason == "1 of the 40 binding instruments the rule counts are recorded"
     assert view.name("NER") == "Niger"
+    # The rules in words are written once per view.
+    assert [p.source for p in view.rules_explained] == [
+        "Article 17(1)",
+        "Article 17(2)",
+        "Article 20(3)",
+        "Article 7(1) and (2)",
+    ]
+    assert view.rules_explained is view.rules_explained and first.rules_explained == []
     # Nothing changed: the same prepared view is served.
     assert await views.get("XXVI-5") is view
     assert await views.get("XXVI-404") is None
+
+
+async def test_a_treaty_under_an_own_id_is_stored_and_viewed_like_any_other(
+    client: AsyncMongoClient[Document], db: AsyncDatabase[Document]
+) -> None:
+    rules = {
+        "entry_into_force": {
+            "instruments": 43,
+            "delay": {},
+            "condition": "not_a_count",
+            "description": "The depositary Governments and forty other States",
+            "stated_date": "1970-03-05",
+        }
+    }
+    registered = event("treaty.registered", {"treaty_id": "ext:npt", "title": "NPT", "rules": rules})
+    ratified = event(
+        "treaty.action.recorded",
+        {"treaty_id": "ext:npt", "participant": "USA", "action": "ratification", "date": "1970-03-05"},
+    )
+    await apply(client, db, [registered, ratified])
+    view = await store.TreatyViews(db).get("ext:npt")
+    assert view is not None and view.treaty is not None and view.treaty["_id"] == "ext:npt"
+    assert (view.record.entry.on, view.record.entry.shown) == (date(1970, 3, 5), "stated")
+    assert view.record.stats(date(1971, 1, 1)).in_force == 1
+    assert await store.treaties_of(db, "USA") == ["ext:npt"]

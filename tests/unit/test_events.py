@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from treatywatch.common.events import (
     EVENT_TYPES,
+    EXT_TREATY_ID,
+    UNTC_TREATY_ID,
     ActionRecorded,
     ActionRecordedEvent,
     MeetingRecorded,
@@ -424,3 +428,70 @@ def test_a_treaty_link_is_an_http_or_https_url(url: str) -> None:
     assert [e["loc"][-1] for e in caught.value.errors()] == ["url"]
     link = "HTTPS://treaties.un.org/Pages/ViewDetails.aspx?mtdsg_no=XXVI-5"
     assert event_from_dict(registered(link)).data.model_dump()["url"] == link
+
+
+UNTC_IDS = ["XXVI-5", "IV-11", "XXVII-7-a", "X-2-a", "I-1", "XVIII-10-b", "CCC-12.3"]
+EXT_IDS = ["ext:npt", "ext:bwc", "ext:0", "ext:a-b", "ext:" + "n" * 39]
+
+
+@pytest.mark.parametrize("treaty_id", UNTC_IDS + EXT_IDS)
+def test_a_treaty_id_is_a_untc_id_or_an_own_ext_id(treaty_id: str) -> None:
+    recorded = event_from_dict(action("NOR", treaty_id=treaty_id))
+    assert isinstance(recorded.data, ActionRecorded) and recorded.data.treaty_id == treaty_id
+    registered = event_from_dict(
+        {"type": "treaty.registered", "source": "/t", "data": {"treaty_id": treaty_id, "title": "T"}}
+    )
+    assert isinstance(registered.data, TreatyRegistered) and registered.data.treaty_id == treaty_id
+    assert partition_key(recorded) == f"{treaty_id}/NOR"
+
+
+@pytest.mark.parametrize(
+    "treaty_id",
+    [
+        "ext:",
+        "ext:-npt",
+        "ext:NPT",
+        "EXT:npt",
+        "ext:npt/x",
+        "ext:n pt",
+        "ext:n_pt",
+        "ext:" + "n" * 40,
+        "ext:ext:npt",
+        "npt",
+        "xxvi-5",
+        "XXVI",
+        "XXVI-5 ",
+        "ext:XXVI-5",
+        "XXVI-5:ext",
+    ],
+)
+def test_anything_else_is_not_a_treaty_id(treaty_id: str) -> None:
+    assert [e["loc"][-1] for e in field_errors(action("NOR", treaty_id=treaty_id), "data", "treaty_id")] == [
+        "treaty_id"
+    ]
+
+
+def test_an_ext_id_and_a_untc_id_cannot_collide() -> None:
+    # By construction: a UNTC id opens with an upper-case Roman numeral, an own id with "ext:".
+    untc, ext = re.compile(UNTC_TREATY_ID), re.compile(EXT_TREATY_ID)
+    assert all(untc.fullmatch(t) and not ext.fullmatch(t) for t in UNTC_IDS)
+    assert all(ext.fullmatch(t) and not untc.fullmatch(t) for t in EXT_IDS)
+    assert UNTC_TREATY_ID.startswith("[IVXLC]") and EXT_TREATY_ID.startswith("ext:")
+    # Whatever follows, an id that matches one form does not match the other: their first characters differ.
+    rng = random.Random(15)
+    alphabet = "IVXLCext:-.0123456789abAB"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        assert not (untc.fullmatch(text) and ext.fullmatch(text)), text
+
+
+def test_the_treaty_id_pattern_is_linear() -> None:
+    pattern = TreatyRegistered.model_json_schema()["properties"]["treaty_id"]["pattern"]
+    assert pattern == f"^(?:{UNTC_TREATY_ID}|{EXT_TREATY_ID})$"
+    # No nested quantifier, so no backtracking blow-up in any engine: a long near-miss fails at once, even in `re`.
+    assert re.search(r"[*+}]\)[*+{]", pattern) is None
+    started = time.perf_counter()
+    for near_miss in ("X" * 50_000 + "-", "ext:" + "a" * 50_000 + "!", "XXVI-5" + "-" * 50_000 + " "):
+        assert re.fullmatch(pattern, near_miss) is None
+        assert field_errors(action("NOR", treaty_id=near_miss), "data", "treaty_id")
+    assert time.perf_counter() - started < 0.5

@@ -1,4 +1,6 @@
-"""Status derivation for the Mine Ban Convention (XXVI-5) and treaties whose rules are unknown."""
+"""Status derivation for the Mine Ban Convention (XXVI-5), for rules of other shapes (organisations not counted, a
+floor, a fixed date, a condition not a count, no withdrawal), for treaties whose rules are unknown; the rules in
+words."""
 
 import itertools
 import random
@@ -8,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from treatywatch.common.rules import MINE_BAN_RULES, Delay, EntryIntoForce, Reporting, TreatyRules
+from treatywatch.common.rules import MINE_BAN_RULES, Delay, EntryIntoForce, Reporting, TreatyRules, WithdrawalTerms
 from treatywatch.registry.domain import (
     ACTIONS,
     BINDING_ACTIONS,
@@ -17,14 +19,21 @@ from treatywatch.registry.domain import (
     Consent,
     ParticipantStatus,
     ReportDue,
+    TreatyRecord,
     TreatyStats,
     Withdrawal,
     check_claim,
     current_actions,
+    date_in_words,
+    delay_in_words,
+    number_in_words,
+    ordinal_in_words,
     participant_status,
     participant_statuses,
     report_kind_recorded,
     reports_due,
+    rules_in_words,
+    rules_sentence,
     timeline,
     treaty_entry_into_force,
     treaty_stats,
@@ -80,12 +89,12 @@ def mine_ban() -> Participations:
     return p
 
 
-def first_consents(participations: Mapping[str, Sequence[ActionRecord]]) -> list[date]:
-    firsts = []
-    for records in participations.values():
+def first_consents(participations: Mapping[str, Sequence[ActionRecord]]) -> dict[str, date]:
+    firsts = {}
+    for key, records in participations.items():
         binding = [r.date for r in current_actions(records) if r.action in BINDING_ACTIONS]
         if binding:
-            firsts.append(binding[0])
+            firsts[key] = binding[0]
     return firsts
 
 
@@ -103,16 +112,33 @@ def status_of(
 
 
 def test_the_fortieth_instrument_brings_the_convention_into_force_on_1_march_1999() -> None:
-    assert treaty_entry_into_force(first_consents(mine_ban()), MINE_BAN_RULES) == (FORTIETH, IN_FORCE)
+    entry = treaty_entry_into_force(first_consents(mine_ban()), MINE_BAN_RULES)
+    assert (entry.decisive, entry.on, entry.computed, entry.stated, entry.shown) == (
+        FORTIETH,
+        IN_FORCE,
+        IN_FORCE,
+        IN_FORCE,
+        "computed",
+    )
+    assert (entry.known_from, entry.reason, entry.warnings) == (FORTIETH, None, ())
     assert treaty_stats(mine_ban(), MINE_BAN_RULES, date(2000, 1, 1)).entry_into_force == IN_FORCE
 
 
 def test_too_few_instruments_or_no_rule_means_no_entry_into_force() -> None:
-    dates = sorted(first_consents(mine_ban()))
-    assert treaty_entry_into_force(dates[:39], MINE_BAN_RULES) == (None, None)
-    assert treaty_entry_into_force(dates, None) == (None, None)
-    assert treaty_entry_into_force(dates, TreatyRules(withdrawal=Delay(months=6))) == (None, None)
-    assert treaty_entry_into_force(reversed(dates), MINE_BAN_RULES) == (FORTIETH, IN_FORCE)
+    firsts = first_consents(mine_ban())
+    ordered = sorted(firsts, key=lambda key: firsts[key])
+    too_few = treaty_entry_into_force({key: firsts[key] for key in ordered[:39]}, MINE_BAN_RULES)
+    assert (too_few.on, too_few.computed, too_few.stated, too_few.shown) == (None, None, IN_FORCE, None)
+    assert too_few.reason == "39 of the 40 binding instruments the rule counts are recorded"
+    assert too_few.warnings == (
+        "the depositary states 1999-03-01, but 39 of the 40 binding instruments the rule counts are recorded",
+    )
+    for rules in (None, TreatyRules(withdrawal=Delay(months=6))):
+        unknown = treaty_entry_into_force(firsts, rules)
+        assert (unknown.on, unknown.known_from, unknown.warnings) == (None, None, ())
+        assert unknown.reason == "the registry does not know the treaty's rule of entry into force"
+    shuffled = dict(reversed(list(firsts.items())))
+    assert treaty_entry_into_force(shuffled, MINE_BAN_RULES) == treaty_entry_into_force(firsts, MINE_BAN_RULES)
 
 
 def test_only_each_participants_first_binding_instrument_counts() -> None:
@@ -252,7 +278,8 @@ def test_a_withdrawal_takes_effect_six_months_after_deposit() -> None:
     assert pending is not None
     assert pending.status == "party"
     assert pending.in_force
-    assert pending.withdrawal == Withdrawal(date(2010, 1, 15), date(2010, 7, 15))
+    assert pending.withdrawal == Withdrawal(date(2010, 1, 15), date(2010, 7, 15), rule_on=date(2010, 7, 15))
+    assert pending.warnings == ()
     eve = status_of(WITHDRAWN_PARTY, date(2010, 7, 14))
     assert eve is not None
     assert eve.status == "party"
@@ -261,19 +288,26 @@ def test_a_withdrawal_takes_effect_six_months_after_deposit() -> None:
         assert withdrawn is not None
         assert withdrawn.status == "withdrawn"
         assert not withdrawn.in_force
-        assert withdrawn.withdrawal == Withdrawal(date(2010, 1, 15), date(2010, 7, 15))
+        assert withdrawn.withdrawal == Withdrawal(date(2010, 1, 15), date(2010, 7, 15), rule_on=date(2010, 7, 15))
     assert treaty_stats(mine_ban(), MINE_BAN_RULES, date(2010, 3, 1)) == TreatyStats(45, 45, 3, 0, IN_FORCE)
     assert treaty_stats(mine_ban(), MINE_BAN_RULES, date(2010, 8, 1)) == TreatyStats(44, 44, 3, 1, IN_FORCE)
 
 
-def test_the_events_effective_date_overrides_the_notice_period() -> None:
+def test_the_events_effective_date_decides_the_withdrawal_and_the_rules_date_is_kept_beside_it() -> None:
     p = mine_ban()
     # Article 20(3): a State engaged in an armed conflict waits for its end.
-    p[WITHDRAWN_PARTY][-1] = act("P07-w", "withdrawal", date(2010, 1, 15), effective_date=date(2011, 5, 1))
+    p[WITHDRAWN_PARTY][-1] = act(
+        "P07-w", "withdrawal", date(2010, 1, 15), effective_date=date(2011, 5, 1), notification="C.N.7.2010"
+    )
     still = status_of(WITHDRAWN_PARTY, date(2010, 8, 1), p)
     assert still is not None
     assert still.status == "party"
-    assert still.withdrawal == Withdrawal(date(2010, 1, 15), date(2011, 5, 1))
+    assert still.withdrawal == Withdrawal(
+        date(2010, 1, 15), date(2011, 5, 1), stated_on=date(2011, 5, 1), rule_on=date(2010, 7, 15)
+    )
+    assert still.warnings == (
+        "withdrawal effective on 2010-07-15 by the rules; notification C.N.7.2010 states 2011-05-01",
+    )
     gone = status_of(WITHDRAWN_PARTY, date(2011, 5, 1), p)
     assert gone is not None
     assert gone.status == "withdrawn"
@@ -400,6 +434,332 @@ def test_shuffled_and_duplicated_records_give_identical_results() -> None:
             assert current_actions(shuffled[code]) == current_actions(base[code])
 
 
+# Rules beyond the Mine Ban Convention's shape
+
+
+def bound(*days: date, prefix: str = "S") -> Participations:
+    """One participant per date, each bound by ratification that day."""
+    return {f"{prefix}{i:02d}": [act(f"{prefix}{i:02d}-r", "ratification", day)] for i, day in enumerate(days)}
+
+
+def test_an_organisations_instrument_counts_only_when_the_rule_counts_it() -> None:
+    counting = EntryIntoForce(instruments=3, delay=Delay(days=30))
+    p = bound(date(2000, 1, 10), date(2000, 2, 10), date(2000, 5, 10))
+    p["European Union"] = [act("eu-c", "formal_confirmation", date(2000, 3, 10))]
+    entry = treaty_entry_into_force(first_consents(p), TreatyRules(entry_into_force=counting))
+    assert (entry.decisive, entry.on) == (date(2000, 3, 10), date(2000, 4, 9))
+    states_only = TreatyRules(
+        entry_into_force=counting.model_copy(update={"count_organisations": False}), later_participants=Delay(days=30)
+    )
+    entry = treaty_entry_into_force(first_consents(p), states_only)
+    assert (entry.decisive, entry.on) == (date(2000, 5, 10), date(2000, 6, 9))
+    # The organisation is a party all the same, bound from the treaty's entry into force.
+    union = status_of("European Union", date(2001, 1, 1), p, states_only)
+    assert union is not None
+    assert (union.status, union.in_force_on) == ("party", date(2000, 6, 9))
+    # A name without a code that is no organisation's counts as a State's.
+    p["Atlantis"] = [act("atl-r", "ratification", date(2000, 4, 1))]
+    assert treaty_entry_into_force(first_consents(p), states_only).decisive == date(2000, 4, 1)
+
+
+def test_a_treaty_never_enters_into_force_before_its_not_before_date() -> None:
+    # The first Optional Protocol to the ICCPR (IV-5): ten instruments, three months, not before the Covenant.
+    rules = TreatyRules(
+        entry_into_force=EntryIntoForce(instruments=2, delay=Delay(months=3), not_before=date(1976, 3, 23)),
+        later_participants=Delay(months=3),
+    )
+    p = bound(date(1969, 6, 1), date(1970, 1, 5), date(1976, 1, 10), date(1976, 2, 1), date(1975, 11, 1))
+    assert treaty_entry_into_force(first_consents(p), rules).on == date(1976, 3, 23)
+    statuses = participant_statuses(p, rules, date(1977, 1, 1))
+    # Bound after the decisive (second) instrument: three months after its own deposit, yet never before the floor.
+    assert [s.in_force_on for s in statuses.values()] == [
+        date(1976, 3, 23),
+        date(1976, 3, 23),
+        date(1976, 4, 10),
+        date(1976, 5, 1),
+        date(1976, 3, 23),
+    ]
+
+
+def test_a_fixed_date_applies_when_the_count_is_reached_by_then() -> None:
+    # The Montreal Protocol's amendments (XXVII-2-b): 1 January 1992 if twenty instruments by then, else 90 days.
+    rule = EntryIntoForce(instruments=2, delay=Delay(days=90), fixed_date=date(1992, 1, 1))
+    rules = TreatyRules(entry_into_force=rule)
+    assert treaty_entry_into_force(first_consents(bound(date(1991, 3, 1), date(1991, 12, 31))), rules).on == date(
+        1992, 1, 1
+    )
+    late = treaty_entry_into_force(first_consents(bound(date(1991, 3, 1), date(1992, 5, 12))), rules)
+    assert (late.decisive, late.on) == (date(1992, 5, 12), date(1992, 8, 10))
+
+
+KYOTO = TreatyRules(
+    entry_into_force=EntryIntoForce(
+        instruments=55,
+        delay=Delay(days=90),
+        condition="not_a_count",
+        description="55 Parties with 55 per cent of the emissions",
+        stated_date=date(2005, 2, 16),
+    ),
+    later_participants=Delay(days=90),
+)
+
+
+def test_a_condition_not_a_count_takes_the_depositarys_date() -> None:
+    # Two instruments only: the count is not what decides, the stated date is.
+    p = bound(date(2002, 5, 31), date(2004, 11, 18), date(2004, 12, 1), date(2005, 3, 1))
+    entry = treaty_entry_into_force(first_consents(p), KYOTO)
+    assert (entry.on, entry.computed, entry.stated, entry.shown, entry.known_from, entry.decisive) == (
+        date(2005, 2, 16),
+        None,
+        date(2005, 2, 16),
+        "stated",
+        date(2005, 2, 16),
+        None,
+    )
+    statuses = participant_statuses(p, KYOTO, date(2006, 1, 1))
+    # Whoever deposited by the ninetieth day before joined the treaty's own date; later ones count their own 90 days.
+    assert [s.in_force_on for s in statuses.values()] == [
+        date(2005, 2, 16),
+        date(2005, 2, 16),
+        date(2005, 3, 1),
+        date(2005, 5, 30),
+    ]
+    assert treaty_stats(p, KYOTO, date(2005, 2, 15)) == TreatyStats(3, 0, 0, 0, None)
+    assert treaty_stats(p, KYOTO, date(2005, 2, 16)) == TreatyStats(3, 2, 0, 0, date(2005, 2, 16))
+    assert treaty_stats(p, KYOTO, date(2006, 1, 1)) == TreatyStats(4, 4, 0, 0, date(2005, 2, 16))
+
+
+def test_a_treaty_the_depositary_states_not_in_force_has_none_in_force() -> None:
+    ctbt = TreatyRules(
+        entry_into_force=EntryIntoForce(
+            instruments=44,
+            delay=Delay(days=180),
+            condition="not_a_count",
+            description="All 44 Annex 2 States",
+            in_force=False,
+        )
+    )
+    p = bound(date(1997, 1, 1), date(1998, 1, 1))
+    entry = treaty_entry_into_force(first_consents(p), ctbt)
+    assert (entry.on, entry.reason) == (None, "the depositary states that the treaty is not yet in force")
+    assert treaty_stats(p, ctbt, date(2020, 1, 1)) == TreatyStats(2, 0, 0, 0, None)
+    assert ctbt.entry_into_force is not None
+    unstated = TreatyRules(entry_into_force=ctbt.entry_into_force.model_copy(update={"in_force": None}))
+    assert treaty_stats(p, unstated, date(2020, 1, 1)).in_force is None
+    assert "depositary's date is not recorded" in (treaty_entry_into_force(first_consents(p), unstated).reason or "")
+
+
+def test_a_computed_date_the_depositary_contradicts_is_kept_with_a_warning() -> None:
+    # The ICCPR (IV-4): the snapshot lacks instruments of States that no longer exist, so the count comes late.
+    rules = TreatyRules(
+        entry_into_force=EntryIntoForce(instruments=2, delay=Delay(months=3), stated_date=date(1976, 3, 23))
+    )
+    p = bound(date(1970, 1, 1), date(1976, 6, 11))
+    entry = treaty_entry_into_force(first_consents(p), rules)
+    assert (entry.on, entry.computed, entry.stated, entry.shown) == (
+        date(1976, 9, 11),
+        date(1976, 9, 11),
+        date(1976, 3, 23),
+        "computed",
+    )
+    assert entry.warnings == ("computed 1976-09-11 from the deposits recorded, the depositary states 1976-03-23",)
+    assert TreatyRecord(p, rules).entry == entry
+
+
+def test_a_stated_in_force_date_for_a_participant_is_shown_beside_the_rules() -> None:
+    p = mine_ban()
+    p["AFG"] = [act("AFG-a", "accession", date(2002, 9, 11), effective_date=date(2003, 4, 1), notification="C.N.8")]
+    p["L42"] = [act("L42-a", "accession", date(1999, 1, 5), effective_date=date(1999, 7, 1))]
+    afg = status_of("AFG", date(2004, 1, 1), p)
+    assert afg is not None
+    assert (afg.in_force_on, afg.stated_in_force_on) == (date(2003, 3, 1), date(2003, 4, 1))
+    assert afg.warnings == ("in force on 2003-03-01 by the rules; notification C.N.8 states 2003-04-01",)
+    agreeing = status_of("L42", date(2004, 1, 1), p)
+    assert agreeing is not None
+    assert (agreeing.in_force_on, agreeing.stated_in_force_on, agreeing.warnings) == (
+        date(1999, 7, 1),
+        date(1999, 7, 1),
+        (),
+    )
+    # Without a rule nothing is computed: the stated date alone, no disagreement.
+    unknown = status_of("AFG", date(2004, 1, 1), p, rules=None)
+    assert unknown is not None
+    assert (unknown.in_force_on, unknown.stated_in_force_on, unknown.warnings) == (None, date(2003, 4, 1), ())
+
+
+COVENANT = TreatyRules(
+    entry_into_force=EntryIntoForce(instruments=2, delay=Delay(months=3)),
+    later_participants=Delay(months=3),
+    withdrawal_terms=WithdrawalTerms(allowed=False, description="No clause provides for withdrawal.", source="Part VI"),
+)
+
+
+def test_a_withdrawal_the_treaty_does_not_provide_for_is_recorded_flagged_and_not_effective() -> None:
+    p = bound(date(1970, 1, 1), date(1971, 1, 1))
+    p["S01"].append(act("S01-w", "withdrawal", date(1997, 8, 25)))
+    status = status_of("S01", date(2020, 1, 1), p, COVENANT)
+    assert status is not None
+    assert status.status == "party" and status.in_force
+    assert status.withdrawal == Withdrawal(date(1997, 8, 25), None, provided_for=False)
+    assert status.warnings == (
+        "the treaty provides for no withdrawal (Part VI): the withdrawal is recorded, not effective",
+    )
+    assert treaty_stats(p, COVENANT, date(2020, 1, 1)) == TreatyStats(2, 2, 0, 0, date(1971, 4, 1))
+    p["S01"][-1] = act("S01-w", "withdrawal", date(1997, 8, 25), effective_date=date(1998, 8, 25))
+    gone = status_of("S01", date(2020, 1, 1), p, COVENANT)
+    assert gone is not None
+    assert gone.status == "withdrawn"
+    assert gone.warnings == (
+        "the treaty provides for no withdrawal (Part VI): the withdrawal takes effect only because the event "
+        "states 1998-08-25",
+    )
+
+
+def test_withdrawal_terms_the_arithmetic_cannot_carry_give_no_date() -> None:
+    terms = WithdrawalTerms(allowed=True, description="Five-year periods.", source="Article XIV")
+    rules = COVENANT.model_copy(update={"withdrawal_terms": terms})
+    p = bound(date(1970, 1, 1), date(1971, 1, 1))
+    p["S01"].append(act("S01-w", "withdrawal", date(1997, 8, 25)))
+    status = status_of("S01", date(2020, 1, 1), p, rules)
+    assert status is not None
+    assert (status.status, status.withdrawal, status.warnings) == (
+        "party",
+        Withdrawal(date(1997, 8, 25), None),
+        (),
+    )
+
+
+# Rules in words
+
+
+def test_numbers_and_ordinals_in_words() -> None:
+    assert [number_in_words(n) for n in (0, 7, 13, 20, 22, 90, 100, 120, 180, 365, 1000)] == [
+        "zero",
+        "seven",
+        "thirteen",
+        "twenty",
+        "twenty-two",
+        "ninety",
+        "one hundred",
+        "one hundred and twenty",
+        "one hundred and eighty",
+        "three hundred and sixty-five",
+        "1000",
+    ]
+    assert [ordinal_in_words(n) for n in (1, 2, 3, 5, 8, 9, 12, 20, 22, 35, 40, 100, 120, 1001, 1012)] == [
+        "first",
+        "second",
+        "third",
+        "fifth",
+        "eighth",
+        "ninth",
+        "twelfth",
+        "twentieth",
+        "twenty-second",
+        "thirty-fifth",
+        "fortieth",
+        "one hundredth",
+        "one hundred and twentieth",
+        "1001st",
+        "1012th",
+    ]
+    assert date_in_words(date(1976, 3, 23)) == "23 March 1976"
+
+
+@pytest.mark.parametrize(
+    ("delay", "on_the_day", "words"),
+    [
+        (Delay(days=30), True, "on the thirtieth day after X"),
+        (Delay(days=30), False, "thirty days after X"),
+        (Delay(months=3), True, "three months after X"),
+        (Delay(months=12), False, "one year after X"),
+        (Delay(months=24), False, "two years after X"),
+        (Delay(months=3, days=10), True, "three months and ten days after X"),
+        (Delay(), True, "on the day of X"),
+        (
+            Delay(months=6, anchor="first_day_of_month"),
+            True,
+            "on the first day of the sixth month after the month of X",
+        ),
+        (
+            Delay(months=1, days=2, anchor="first_day_of_month"),
+            False,
+            "two days after the first day of the first month after the month of X",
+        ),
+        (
+            Delay(months=3, anchor="first_day_of_next_month"),
+            True,
+            "on the first day of the month following three months after X",
+        ),
+        (
+            Delay(days=60, anchor="first_day_of_next_month"),
+            True,
+            "on the first day of the month following the sixtieth day after X",
+        ),
+        (
+            Delay(days=60, anchor="first_day_of_next_month"),
+            False,
+            "on the first day of the month following sixty days after X",
+        ),
+    ],
+)
+def test_a_delay_in_words(delay: Delay, on_the_day: bool, words: str) -> None:
+    assert delay_in_words(delay, "X", on_the_day=on_the_day) == words
+
+
+def test_the_rules_in_words_with_their_sources() -> None:
+    rules = TreatyRules(
+        entry_into_force=EntryIntoForce(instruments=20, delay=Delay(days=30), source="Article 49(1)"),
+        later_participants=Delay(days=30, source="Article 49(2)"),
+        withdrawal=Delay(months=12, source="Article 52"),
+    )
+    assert rules_sentence(rules_in_words(rules)) == (
+        "In force on the thirtieth day after the twentieth instrument (Article 49(1)); for later participants thirty "
+        "days after their own deposit (Article 49(2)); withdrawal takes effect one year after notification "
+        "(Article 52)"
+    )
+    assert [(p.rule, p.source) for p in rules_in_words(MINE_BAN_RULES)] == [
+        ("entry_into_force", "Article 17(1)"),
+        ("later_participants", "Article 17(2)"),
+        ("withdrawal", "Article 20(3)"),
+        ("reporting", "Article 7(1) and (2)"),
+    ]
+    assert rules_sentence(rules_in_words(MINE_BAN_RULES)) == (
+        "In force on the first day of the sixth month after the month of the fortieth instrument (Article 17(1)); "
+        "for later participants on the first day of the sixth month after the month of their own deposit "
+        "(Article 17(2)); withdrawal takes effect six months after notification (Article 20(3)); an initial report "
+        "within one hundred and eighty days of entry into force for the party, then each year by 30 April a report "
+        "on the year before (Article 7(1) and (2))"
+    )
+    assert rules_in_words(None) == [] and rules_sentence([]) is None
+
+
+def test_the_conditions_beyond_a_plain_count_in_words() -> None:
+    montreal = EntryIntoForce(
+        instruments=20, delay=Delay(days=90), fixed_date=date(1992, 1, 1), count_organisations=False
+    )
+    protocol = EntryIntoForce(instruments=10, delay=Delay(months=3), not_before=date(1976, 3, 23))
+    words = [
+        p.words
+        for p in rules_in_words(TreatyRules(entry_into_force=montreal, withdrawal_terms=COVENANT.withdrawal_terms))
+    ]
+    assert words == [
+        "in force on 1 January 1992 if twenty instruments are deposited by then, otherwise on the ninetieth day "
+        "after the twentieth instrument, organisations' instruments not counted",
+        "the treaty provides for no withdrawal",
+    ]
+    assert rules_sentence(rules_in_words(TreatyRules(entry_into_force=protocol))) == (
+        "In force three months after the tenth instrument, and not before 23 March 1976"
+    )
+    assert rules_in_words(KYOTO)[0].words == (
+        "in force on a condition the registry does not compute: 55 Parties with 55 per cent of the emissions"
+    )
+    genocide = WithdrawalTerms(allowed=True, description="Five-year periods.", source="Article XIV")
+    assert rules_sentence(rules_in_words(TreatyRules(withdrawal_terms=genocide))) == (
+        "Withdrawal on terms the registry does not compute: five-year periods (Article XIV)"
+    )
+
+
 # Unknown rules
 
 
@@ -417,6 +777,7 @@ def test_a_withdrawal_of_unknown_effect_leaves_a_party() -> None:
     assert status is not None
     assert status.status == "party"
     assert status.withdrawal == Withdrawal(date(2010, 1, 15), None)
+    assert status.warnings == ()
     p = mine_ban()
     p[WITHDRAWN_PARTY][-1] = act("P07-w", "withdrawal", date(2010, 1, 15), effective_date=date(2011, 1, 15))
     given = status_of(WITHDRAWN_PARTY, date(2015, 1, 1), p, rules=None)

@@ -1,20 +1,25 @@
-"""The dashboard's pages and assets as the registry serves them: no request leaves the host, nothing is inlined."""
+"""The dashboard's pages and assets as the registry serves them: no request leaves the host, nothing is inlined; and
+the CSV writer behind every table's download link."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from treatywatch.common.events import CLAIM_KINDS, EVENT_TYPES
 from treatywatch.common.settings import Settings
 from treatywatch.common.web import create_app
 from treatywatch.registry import ui
+from treatywatch.registry.routes import tables
 
 PAGES = {
     "/ui/": "home",
@@ -135,3 +140,70 @@ async def test_the_pages_take_event_types_and_claim_kinds_from_the_contract(clie
     for script in scripts:
         for value in (*EVENT_TYPES, *CLAIM_KINDS):
             assert f'"{value}"' not in script and f"'{value}'" not in script, value
+
+
+# The CSV downloads every table links to: one writer, one way to ask.
+
+
+def test_the_csv_writer_follows_rfc_4180_with_a_header_row() -> None:
+    text = tables.csv_text(
+        ("name", "count", "on", "known", "notes"),
+        [
+            ("Bosnia and Herzegovina", 3, date(1998, 9, 8), True, ["one", "two"]),
+            ('Said "no", then yes', -2, None, False, []),
+            ("two\nlines", 0, date(2000, 1, 1), None, ("a",)),
+        ],
+    )
+    assert text.split("\r\n")[0] == "name,count,on,known,notes"
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "").replace("two\nlines", "")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[1:] == [
+        ["Bosnia and Herzegovina", "3", "1998-09-08", "true", "one; two"],
+        ['Said "no", then yes', "-2", "", "false", ""],
+        ["two\nlines", "0", "2000-01-01", "", "a"],
+    ]
+    assert '"Said ""no"", then yes"' in text
+
+
+@pytest.mark.parametrize("formula", ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_a_text_cell_a_spreadsheet_would_run_gets_an_apostrophe(formula: str) -> None:
+    rows = list(csv.reader(io.StringIO(tables.csv_text(["a", "n"], [[formula, -5]]), newline="")))
+    # Numbers are not text: a negative count stays a number.
+    assert rows[1] == [f"'{formula}", "-5"]
+    assert rows[1][0] == "'" + formula
+    listed = list(csv.reader(io.StringIO(tables.csv_text(["l"], [[["=1", "b"]]]), newline="")))
+    assert listed[1] == ["'=1; b"]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "accept", "csv_wanted"),
+    [
+        ("csv", None, True),
+        ("json", "text/csv", False),
+        (None, None, False),
+        (None, "text/csv", True),
+        (None, "text/csv; charset=utf-8", True),
+        (None, "application/json", False),
+        (None, "*/*", False),
+        (None, "application/json, text/csv", False),
+        (None, "application/json;q=0.5, text/csv", True),
+        (None, "text/csv;q=0.2, */*;q=0.8", False),
+        (None, "text/*, application/json;q=0.1", True),
+        (None, "text/csv;q=0", False),
+        (None, "text/csv;q=oops, application/json;q=0.5", False),
+        (None, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", False),
+    ],
+)
+def test_csv_is_asked_for_with_format_or_an_accept_header_preferring_it(
+    fmt: str | None, accept: str | None, csv_wanted: bool
+) -> None:
+    headers = [(b"accept", accept.encode())] if accept else []
+    request = Request({"type": "http", "method": "GET", "path": "/", "headers": headers, "query_string": b""})
+    assert tables.wants_csv(request, fmt) is csv_wanted
+
+
+def test_a_download_is_named_by_its_table_and_date_safely() -> None:
+    assert tables.filename("XXVI-5", "participants", date(2009, 12, 2)) == "XXVI-5-participants-2009-12-02.csv"
+    assert tables.filename("ext:npt", "timeline") == "ext-npt-timeline.csv"
+    assert tables.filename("A/RES/64/56", "claims") == "A-RES-64-56-claims.csv"
+    assert tables.filename('European "Union"\r\n', "treaties", None) == "European-Union-treaties.csv"

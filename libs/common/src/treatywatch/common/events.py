@@ -70,7 +70,12 @@ def _iso_date(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-TreatyId = Annotated[str, Field(pattern=r"^[IVXLC]+-[0-9]+[A-Za-z0-9.-]*$", max_length=40)]
+# A treaty id is a UNTC reference (chapter in Roman numerals, a dash, the number: "XXVI-5"), or, for a treaty not
+# deposited with the Secretary-General, "ext:" and a slug ("ext:npt"). The forms cannot collide: a UNTC id opens
+# with an upper-case Roman numeral, an own id with the lower-case "ext:". One alternation, no nested quantifier.
+UNTC_TREATY_ID = r"[IVXLC]+-[0-9]+[A-Za-z0-9.-]*"
+EXT_TREATY_ID = r"ext:[a-z0-9][a-z0-9-]{0,38}"
+TreatyId = Annotated[str, Field(pattern=rf"^(?:{UNTC_TREATY_ID}|{EXT_TREATY_ID})$", max_length=43)]
 Text = Annotated[str, Field(min_length=1, max_length=100_000)]
 Name = Annotated[str, Field(min_length=1, max_length=500)]
 

@@ -1,4 +1,5 @@
-"""Pure treaty law: a participant's status, a treaty's counts and timeline, reports due and claims checked. No I/O.
+"""Pure treaty law: a treaty's entry into force, a participant's status, a treaty's counts and timeline, reports due,
+claims checked and the rules in words. No I/O.
 
 Every result depends only on the set of records given, never on their order, and only on acts
 deposited on or before `as_of`: the record as it stood that day. A correction (`corrects`) may name
@@ -18,7 +19,8 @@ from typing import Literal
 
 from treatywatch.common.events import ACTIONS as CONTRACT_ACTIONS
 from treatywatch.common.events import BINDING_ACTIONS
-from treatywatch.common.rules import Reporting, TreatyRules
+from treatywatch.common.participants import is_organisation
+from treatywatch.common.rules import Delay, EntryIntoForce, Reporting, TreatyRules, WithdrawalTerms
 
 __all__ = [
     "ACTIONS",
@@ -26,9 +28,12 @@ __all__ = [
     "ActionRecord",
     "ClaimCheck",
     "Consent",
+    "EntryIntoForceDates",
     "ParticipantStatus",
     "ReportDue",
     "ReportStatus",
+    "RuleInWords",
+    "Shown",
     "Status",
     "Submitted",
     "TimelinePoint",
@@ -38,11 +43,17 @@ __all__ = [
     "check_claim",
     "current_actions",
     "current_participations",
+    "date_in_words",
+    "delay_in_words",
     "display_name",
+    "number_in_words",
+    "ordinal_in_words",
     "participant_status",
     "participant_statuses",
     "report_kind_recorded",
     "reports_due",
+    "rules_in_words",
+    "rules_sentence",
     "timeline",
     "treaty_entry_into_force",
     "treaty_stats",
@@ -57,8 +68,18 @@ _ACTION_RANK = {action: rank for rank, action in enumerate(ACTIONS)}
 
 Status = Literal["party", "signatory", "withdrawn"]
 ReportStatus = Literal["submitted", "due", "overdue", "not_recorded"]
+# Which date a treaty's entry into force is: computed from the deposits, or the one the depositary states.
+Shown = Literal["computed", "stated"]
 # A report a participant submitted: (kind, period, submitted on).
 Submitted = tuple[str, str, date]
+# The treaty's dates a participant's in-force date rests on, as known on a day: (the treaty's entry into force, the
+# last deposit counted among those that brought it into force); both None while unknown.
+_TreatyDates = tuple[date | None, date | None]
+
+_UNKNOWN_RULE = "the registry does not know the treaty's rule of entry into force"
+_NOT_IN_FORCE = "the depositary states that the treaty is not yet in force"
+_NOT_STATED = "the condition is not a count of instruments and the depositary's date is not recorded"
+_NO_WITHDRAWAL = "the treaty provides for no withdrawal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +107,15 @@ class Consent:
 
 @dataclass(frozen=True, slots=True)
 class Withdrawal:
-    """A withdrawal deposited on `date`; `effective_on` is None when neither event nor rules say."""
+    """A withdrawal deposited on `date`, taking effect on `effective_on`: the date its event states (`stated_on`),
+    else the rules' (`rule_on`); None when neither says. `provided_for` is False when the treaty provides for no
+    withdrawal: only a stated date makes it effective then."""
 
     date: dt.date
     effective_on: dt.date | None
+    stated_on: dt.date | None = None
+    rule_on: dt.date | None = None
+    provided_for: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +123,9 @@ class ParticipantStatus:
     """A participant's standing in a treaty on a given day.
 
     For a withdrawn participant, `consent` and `in_force_on` describe the participation the
-    withdrawal ended; `withdrawal` is the pending (party) or effective (withdrawn) one.
+    withdrawal ended; `withdrawal` is the pending (party) or effective (withdrawn) one. `in_force_on` is
+    always the rules' date; `stated_in_force_on` is the one the consent's event states, and `warnings` say
+    where the event and the rules disagree.
     """
 
     status: Status
@@ -107,6 +135,28 @@ class ParticipantStatus:
     in_force: bool
     withdrawal: Withdrawal | None
     actions: tuple[ActionRecord, ...]
+    stated_in_force_on: date | None = None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EntryIntoForceDates:
+    """A treaty's entry into force and where it comes from.
+
+    `on` is the date the registry uses: `computed` from the deposits when the rule is a count, else the
+    depositary's `stated` date; `shown` says which. `decisive` is the instrument the count was reached with,
+    `known_from` the first day the record shows the date, `reason` why `on` is None, and `warnings` where the
+    record and the depositary disagree.
+    """
+
+    on: date | None
+    computed: date | None = None
+    stated: date | None = None
+    shown: Shown | None = None
+    decisive: date | None = None
+    known_from: date | None = None
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,44 +256,158 @@ def display_name(records: Iterable[ActionRecord]) -> str | None:
     return named[-1].participant_name if named else None
 
 
-def treaty_entry_into_force(
-    consent_dates: Iterable[date], rules: TreatyRules | None
-) -> tuple[date | None, date | None]:
-    """(date of the decisive instrument, the treaty's entry into force), or (None, None).
+# The treaty's entry into force
 
-    Pass each participant's first binding instrument only; None when the rule is unknown or too few.
+
+def treaty_entry_into_force(firsts: Mapping[str, date], rules: TreatyRules | None) -> EntryIntoForceDates:
+    """The treaty's entry into force from each participant's first binding instrument (keyed by participant).
+
+    Computed from the deposits when the rule is a count, the depositary's date when it is not; with the
+    reason when there is none, and a warning wherever the record and the depositary disagree.
     """
-    if rules is None or rules.entry_into_force is None:
+    rule = rules.entry_into_force if rules is not None else None
+    if rule is None:
+        return EntryIntoForceDates(None, reason=_UNKNOWN_RULE)
+    if not rule.computable:
+        return _stated_entry(rule)
+    return _computed_entry(rule, firsts)
+
+
+def _stated_entry(rule: EntryIntoForce) -> EntryIntoForceDates:
+    """A condition that is not a count: the depositary's date, from that date on, or why there is none."""
+    stated = rule.stated_date
+    if stated is not None:
+        return EntryIntoForceDates(stated, stated=stated, shown="stated", known_from=stated)
+    return EntryIntoForceDates(None, reason=_NOT_IN_FORCE if rule.in_force is False else _NOT_STATED)
+
+
+def _computed_entry(rule: EntryIntoForce, firsts: Mapping[str, date]) -> EntryIntoForceDates:
+    """A count: the date the deposits give, known from the decisive deposit, checked against the depositary's."""
+    states: list[date] = []
+    organisations: list[date] = []
+    for key, day in firsts.items():
+        (organisations if is_organisation(key) else states).append(day)
+    decisive = rule.decisive_date(states, organisations)
+    computed = None if decisive is None else rule.date_from(decisive)
+    stated = rule.stated_date
+    if decisive is None or computed is None:
+        counted = len(states) + (len(organisations) if rule.count_organisations else 0)
+        reason = f"{counted} of the {rule.instruments} binding instruments the rule counts are recorded"
+        warnings = () if stated is None else (f"the depositary states {stated}, but {reason}",)
+        return EntryIntoForceDates(None, stated=stated, reason=reason, warnings=warnings)
+    said = f"computed {computed} from the deposits recorded, the depositary states"
+    if rule.in_force is False:
+        warnings = (f"{said} that the treaty is not yet in force",)
+    else:
+        warnings = () if stated in (None, computed) else (f"{said} {stated}",)
+    return EntryIntoForceDates(computed, computed, stated, "computed", decisive, decisive, warnings=warnings)
+
+
+def _last_original(entry: EntryIntoForceDates, rules: TreatyRules | None) -> date | None:
+    """The last deposit counted among those that brought the treaty into force.
+
+    For a computed date, the decisive instrument. For a stated one there is none on the record: a participant
+    counts when the rule's delay from its deposit ends by that date (the Kyoto Protocol's ninety days from the
+    Russian Federation's ratification of 18 November 2004).
+    """
+    rule = rules.entry_into_force if rules is not None else None
+    if entry.shown != "stated" or entry.on is None or rule is None:
+        return entry.decisive
+    return _latest_start(rule.delay, entry.on)
+
+
+def _latest_start(delay: Delay, end: date) -> date:
+    """The latest day from which `delay` ends by `end`, found by bisection: a later start never ends earlier."""
+    # `low` qualifies (the delay spans at most 31 days a month and a month for an anchor); `high` cannot.
+    low = end - timedelta(days=31 * delay.months + delay.days + 62)
+    high = end + timedelta(days=31)
+    while (high - low).days > 1:
+        middle = low + (high - low) // 2
+        if delay.apply(middle) <= end:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _known_on(entry: EntryIntoForceDates, last_original: date | None, as_of: date) -> _TreatyDates:
+    """The treaty's dates as the record shows them on `as_of`: none before the entry into force is known."""
+    if entry.known_from is None or entry.known_from > as_of:
         return None, None
-    rule = rules.entry_into_force
-    ordered = sorted(consent_dates)
-    if len(ordered) < rule.instruments:
-        return None, None
-    decisive = ordered[rule.instruments - 1]
-    return decisive, rule.delay.apply(decisive)
+    return entry.on, last_original
+
+
+def _in_force_knowable(rules: TreatyRules | None) -> bool:
+    """Whether the rules can tell how many parties are in force: a count, or a date (or "not in force") stated."""
+    rule = rules.entry_into_force if rules is not None else None
+    return rule is not None and (rule.computable or rule.stated_date is not None or rule.in_force is False)
+
+
+def _first_binding_date(acts: Sequence[ActionRecord], as_of: date) -> date | None:
+    return next((a.date for a in acts if a.action in BINDING_ACTIONS and a.date <= as_of), None)
+
+
+def _treaty_dates(
+    currents: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
+) -> _TreatyDates:
+    """The treaty's dates on `as_of`, from the acts deposited by then."""
+    firsts = {key: _first_binding_date(acts, as_of) for key, acts in currents.items()}
+    entry = treaty_entry_into_force({key: day for key, day in firsts.items() if day is not None}, rules)
+    return _known_on(entry, _last_original(entry, rules), as_of)
+
+
+# A participant's status
 
 
 def _in_force_on(
     consent_date: date,
     rules: TreatyRules | None,
     treaty_in_force_on: date | None,
-    nth_instrument_date: date | None,
+    last_original: date | None,
 ) -> date | None:
-    if rules is None or treaty_in_force_on is None or nth_instrument_date is None:
+    if rules is None or treaty_in_force_on is None or last_original is None:
         return None
-    if consent_date <= nth_instrument_date:
+    if consent_date <= last_original:
         return treaty_in_force_on
     if rules.later_participants is None:
         return None
     return max(rules.later_participants.apply(consent_date), treaty_in_force_on)
 
 
-def _withdrawal_effective_on(record: ActionRecord, rules: TreatyRules | None) -> date | None:
-    if record.effective_date is not None:
-        return record.effective_date
-    if rules is None or rules.withdrawal is None:
-        return None
-    return rules.withdrawal.apply(record.date)
+def _withdrawal(record: ActionRecord, rules: TreatyRules | None) -> Withdrawal:
+    """The withdrawal `record` deposits: effective on the date its event states, else on the rules' date."""
+    rule_on = rules.withdrawal.apply(record.date) if rules is not None and rules.withdrawal is not None else None
+    terms = rules.withdrawal_terms if rules is not None else None
+    stated_on = record.effective_date
+    effective_on = stated_on if stated_on is not None else rule_on
+    return Withdrawal(record.date, effective_on, stated_on, rule_on, terms is None or terms.allowed)
+
+
+def _stating(record: ActionRecord) -> str:
+    """Who states a date: the depositary notification the event cites, or the event itself."""
+    return f"notification {record.notification}" if record.notification else "the event"
+
+
+def _withdrawal_warnings(record: ActionRecord, withdrawal: Withdrawal, rules: TreatyRules | None) -> list[str]:
+    """A withdrawal the treaty does not provide for, and a stated date the rules do not give."""
+    stated, rule_on = withdrawal.stated_on, withdrawal.rule_on
+    terms = rules.withdrawal_terms if rules is not None else None
+    if not withdrawal.provided_for and terms is not None:
+        flagged = f"{_NO_WITHDRAWAL} ({terms.source}): the withdrawal"
+        if stated is None:
+            return [f"{flagged} is recorded, not effective"]
+        return [f"{flagged} takes effect only because {_stating(record)} states {stated}"]
+    if stated is not None and rule_on is not None and stated != rule_on:
+        return [f"withdrawal effective on {rule_on} by the rules; {_stating(record)} states {stated}"]
+    return []
+
+
+def _consent_warnings(consent: ActionRecord, in_force_on: date | None) -> list[str]:
+    """An in-force date the consent's event states that the rules do not give."""
+    stated = consent.effective_date
+    if stated is None or in_force_on is None or stated == in_force_on:
+        return []
+    return [f"in force on {in_force_on} by the rules; {_stating(consent)} states {stated}"]
 
 
 @dataclass(slots=True)
@@ -252,15 +416,16 @@ class _Period:
 
     consent: ActionRecord
     withdrawal: Withdrawal | None = None
+    withdrawn_by: ActionRecord | None = None
 
 
 def _read_acts(
     acts: Sequence[ActionRecord], rules: TreatyRules | None
-) -> tuple[date | None, list[_Period], Withdrawal | None]:
+) -> tuple[date | None, list[_Period], ActionRecord | None]:
     """(first signature, the periods of being bound, a withdrawal deposited before any binding act), in act order."""
     signature: date | None = None
     periods: list[_Period] = []
-    orphan_withdrawal: Withdrawal | None = None
+    orphan_withdrawal: ActionRecord | None = None
     for act in acts:
         if act.action == "signature":
             signature = signature or act.date
@@ -269,52 +434,66 @@ def _read_acts(
             if not periods or periods[-1].withdrawal is not None:
                 periods.append(_Period(act))
         elif act.action == "withdrawal":
-            withdrawal = Withdrawal(act.date, _withdrawal_effective_on(act, rules))
             if periods and periods[-1].withdrawal is None:
-                periods[-1].withdrawal = withdrawal
+                periods[-1].withdrawal, periods[-1].withdrawn_by = _withdrawal(act, rules), act
             elif not periods:
-                orphan_withdrawal = withdrawal
+                orphan_withdrawal = act
     return signature, periods, orphan_withdrawal
 
 
-def _status(
-    acts: Sequence[ActionRecord],
+def _ended(withdrawal: Withdrawal | None, as_of: date) -> bool:
+    return withdrawal is not None and withdrawal.effective_on is not None and withdrawal.effective_on <= as_of
+
+
+def _bound(
+    status: Status,
+    period: _Period,
+    signature: date | None,
+    visible: tuple[ActionRecord, ...],
     as_of: date,
     rules: TreatyRules | None,
-    treaty_in_force_on: date | None,
-    nth_instrument_date: date | None,
-) -> ParticipantStatus | None:
-    """`participant_status` over acts already reduced by `current_actions`."""
-    visible = tuple(a for a in acts if a.date <= as_of)
-    signature, periods, orphan_withdrawal = _read_acts(visible, rules)
-
-    def ended(withdrawal: Withdrawal | None) -> bool:
-        return withdrawal is not None and withdrawal.effective_on is not None and withdrawal.effective_on <= as_of
-
-    # A re-joining instrument may be deposited before the withdrawal takes effect: the earlier
-    # participation stays the one in effect until then.
-    active = [p for p in periods if not ended(p.withdrawal)]
-    status: Status
-    if active:
-        status, period = "party", active[0]
-    elif periods:
-        status, period = "withdrawn", periods[-1]
-    elif ended(orphan_withdrawal):
-        return ParticipantStatus("withdrawn", None, signature, None, False, orphan_withdrawal, visible)
-    elif signature is not None:
-        return ParticipantStatus("signatory", None, signature, None, False, None, visible)
-    else:
-        return None
-    in_force_on = _in_force_on(period.consent.date, rules, treaty_in_force_on, nth_instrument_date)
+    treaty: _TreatyDates,
+) -> ParticipantStatus:
+    """The status of a participant bound by `period`'s consent (still, or until its withdrawal took effect)."""
+    consent = period.consent
+    in_force_on = _in_force_on(consent.date, rules, *treaty)
+    warnings = _consent_warnings(consent, in_force_on)
+    if period.withdrawal is not None and period.withdrawn_by is not None:
+        warnings += _withdrawal_warnings(period.withdrawn_by, period.withdrawal, rules)
     return ParticipantStatus(
         status=status,
-        consent=Consent(period.consent.action, period.consent.date),
+        consent=Consent(consent.action, consent.date),
         signature=signature,
         in_force_on=in_force_on,
         in_force=status == "party" and in_force_on is not None and in_force_on <= as_of,
         withdrawal=period.withdrawal,
         actions=visible,
+        stated_in_force_on=consent.effective_date,
+        warnings=tuple(warnings),
     )
+
+
+def _status(
+    acts: Sequence[ActionRecord], as_of: date, rules: TreatyRules | None, treaty: _TreatyDates
+) -> ParticipantStatus | None:
+    """`participant_status` over acts already reduced by `current_actions`."""
+    visible = tuple(a for a in acts if a.date <= as_of)
+    signature, periods, orphan = _read_acts(visible, rules)
+    # A re-joining instrument may be deposited before the withdrawal takes effect: the earlier
+    # participation stays the one in effect until then.
+    active = [p for p in periods if not _ended(p.withdrawal, as_of)]
+    if active:
+        return _bound("party", active[0], signature, visible, as_of, rules, treaty)
+    if periods:
+        return _bound("withdrawn", periods[-1], signature, visible, as_of, rules, treaty)
+    if orphan is not None:
+        withdrawal = _withdrawal(orphan, rules)
+        if _ended(withdrawal, as_of):
+            warnings = tuple(_withdrawal_warnings(orphan, withdrawal, rules))
+            return ParticipantStatus("withdrawn", None, signature, None, False, withdrawal, visible, warnings=warnings)
+    if signature is not None:
+        return ParticipantStatus("signatory", None, signature, None, False, None, visible)
+    return None
 
 
 def participant_status(
@@ -326,20 +505,10 @@ def participant_status(
 ) -> ParticipantStatus | None:
     """A participant's status on `as_of`; None when it had not signed, bound itself or withdrawn by then.
 
-    `in_force_on` needs the rules and the treaty's decisive instrument and entry-into-force dates.
+    `in_force_on` needs the rules, the treaty's entry into force and the last deposit counted among those that
+    brought it into force (the decisive instrument when the date is computed).
     """
-    return _status(current_actions(records), as_of, rules, treaty_in_force_on, nth_instrument_date)
-
-
-def _first_binding_date(acts: Sequence[ActionRecord], as_of: date) -> date | None:
-    return next((a.date for a in acts if a.action in BINDING_ACTIONS and a.date <= as_of), None)
-
-
-def _entry_into_force(
-    currents: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
-) -> tuple[date | None, date | None]:
-    firsts = (_first_binding_date(acts, as_of) for acts in currents.values())
-    return treaty_entry_into_force((d for d in firsts if d is not None), rules)
+    return _status(current_actions(records), as_of, rules, (treaty_in_force_on, nth_instrument_date))
 
 
 def participant_statuses(
@@ -347,9 +516,12 @@ def participant_statuses(
 ) -> dict[str, ParticipantStatus]:
     """Every participant's status on `as_of`, keyed as given; participants without a status are left out."""
     currents = current_participations(participations)
-    nth, in_force_on = _entry_into_force(currents, rules, as_of)
-    statuses = {key: _status(acts, as_of, rules, in_force_on, nth) for key, acts in currents.items()}
+    treaty = _treaty_dates(currents, rules, as_of)
+    statuses = {key: _status(acts, as_of, rules, treaty) for key, acts in currents.items()}
     return {key: status for key, status in statuses.items() if status is not None}
+
+
+# A treaty's counts
 
 
 def _in_force_flags(status: ParticipantStatus | None, treaty_in_force_on: date | None) -> tuple[int, int]:
@@ -366,37 +538,34 @@ def treaty_stats(
 ) -> TreatyStats:
     """A treaty's counts on `as_of`; `in_force` is None when the rules cannot tell."""
     currents = current_participations(participations)
-    nth, treaty_in_force_on = _entry_into_force(currents, rules, as_of)
+    treaty = _treaty_dates(currents, rules, as_of)
     counts = {"party": 0, "signatory": 0, "withdrawn": 0}
     in_force = unknown = 0
     for acts in currents.values():
-        status = _status(acts, as_of, rules, treaty_in_force_on, nth)
+        status = _status(acts, as_of, rules, treaty)
         if status is not None:
             counts[status.status] += 1
-        known, not_known = _in_force_flags(status, treaty_in_force_on)
+        known, not_known = _in_force_flags(status, treaty[0])
         in_force += known
         unknown += not_known
-    rule_known = rules is not None and rules.entry_into_force is not None
     return TreatyStats(
         parties=counts["party"],
-        in_force=in_force if rule_known and not unknown else None,
+        in_force=in_force if _in_force_knowable(rules) and not unknown else None,
         signatories=counts["signatory"],
         withdrawn=counts["withdrawn"],
-        entry_into_force=treaty_in_force_on,
+        entry_into_force=treaty[0],
     )
 
 
-def _change_dates(
-    acts: Sequence[ActionRecord], rules: TreatyRules | None, treaty_in_force_on: date | None, nth: date | None
-) -> set[date]:
+def _change_dates(acts: Sequence[ActionRecord], rules: TreatyRules | None, treaty: _TreatyDates) -> set[date]:
     dates = {a.date for a in acts}
     for act in acts:
         if act.action == "withdrawal":
-            effective_on = _withdrawal_effective_on(act, rules)
+            effective_on = _withdrawal(act, rules).effective_on
             if effective_on is not None:
                 dates.add(effective_on)
         elif act.action in BINDING_ACTIONS:
-            in_force_on = _in_force_on(act.date, rules, treaty_in_force_on, nth)
+            in_force_on = _in_force_on(act.date, rules, *treaty)
             if in_force_on is not None:
                 dates.add(in_force_on)
     return dates
@@ -416,9 +585,10 @@ def _counts(status: ParticipantStatus | None, treaty_in_force_on: date | None) -
 class TreatyRecord:
     """A treaty's whole record prepared once, so that any date's status and counts are a lookup.
 
-    Each participant's status is a step function of `as_of` that changes only on its own dates (acts,
-    withdrawals taking effect, entry into force for it) and on the day of the decisive instrument;
-    it is computed at those dates and looked up by bisection. Every answer equals the one of
+    The entry into force and everything else the rules give are derived here, once. Each participant's
+    status is a step function of `as_of` that changes only on its own dates (acts, withdrawals taking
+    effect, entry into force for it) and on the day the treaty's entry into force becomes known; it is
+    computed at those dates and looked up by bisection. Every answer equals the one of
     `participant_statuses` and `treaty_stats` for the same records.
     """
 
@@ -430,28 +600,28 @@ class TreatyRecord:
         # Records a later correction replaced, kept for the history.
         self.superseded = {key: [r for r in rs if r.event_id in corrected] for key, rs in distinct.items()}
         self.names = {key: display_name(rs) for key, rs in distinct.items()}
-        self._nth, self._in_force_on = _entry_into_force(self.currents, rules, date.max)
-        self._rule_known = rules is not None and rules.entry_into_force is not None
+        firsts = {key: _first_binding_date(acts, date.max) for key, acts in self.currents.items()}
+        self.entry = treaty_entry_into_force({key: day for key, day in firsts.items() if day is not None}, rules)
+        self._last_original = _last_original(self.entry, rules)
+        self._in_force_knowable = _in_force_knowable(rules)
         self._steps = {key: self._participant_steps(acts) for key, acts in self.currents.items()}
         self._history = self._stats_history()
 
-    def _treaty_dates(self, as_of: date) -> tuple[date | None, date | None]:
-        """(treaty in force on, decisive instrument) as known on `as_of`: both None before that instrument."""
-        if self._nth is None or self._nth > as_of:
-            return None, None
-        return self._in_force_on, self._nth
+    def _treaty_dates(self, as_of: date) -> _TreatyDates:
+        """(treaty in force on, last original deposit) as known on `as_of`: both None before it is known."""
+        return _known_on(self.entry, self._last_original, as_of)
 
     @property
     def entry_into_force(self) -> date | None:
         """The treaty's entry into force on the whole record; None if unknown or not reached."""
-        return self._in_force_on
+        return self.entry.on
 
     def _participant_steps(self, acts: Sequence[ActionRecord]) -> tuple[list[date], list[ParticipantStatus | None]]:
-        days = _change_dates(acts, self.rules, self._in_force_on, self._nth)
-        if self._nth is not None:
-            days.add(self._nth)
+        days = _change_dates(acts, self.rules, (self.entry.on, self._last_original))
+        if self.entry.known_from is not None:
+            days.add(self.entry.known_from)
         ordered = sorted(days)
-        return ordered, [_status(acts, day, self.rules, *self._treaty_dates(day)) for day in ordered]
+        return ordered, [_status(acts, day, self.rules, self._treaty_dates(day)) for day in ordered]
 
     def _stats_history(self) -> tuple[list[date], list[TreatyStats]]:
         deltas: defaultdict[date, list[int]] = defaultdict(lambda: [0] * 5)
@@ -463,9 +633,9 @@ class TreatyRecord:
                     for i, (new, old) in enumerate(zip(now, before, strict=True)):
                         deltas[day][i] += new - old
                     before = now
-        if self._nth is not None:
-            # Entry into force becomes known on the decisive instrument's day, whatever the counts do.
-            deltas.setdefault(self._nth, [0] * 5)
+        if self.entry.known_from is not None:
+            # The entry into force becomes known on its day, whatever the counts do.
+            deltas.setdefault(self.entry.known_from, [0] * 5)
         days, points = [], []
         totals = [0] * 5
         for day in sorted(deltas):
@@ -478,7 +648,7 @@ class TreatyRecord:
         parties, signatories, withdrawn, in_force, unknown = totals
         return TreatyStats(
             parties=parties,
-            in_force=in_force if self._rule_known and not unknown else None,
+            in_force=in_force if self._in_force_knowable and not unknown else None,
             signatories=signatories,
             withdrawn=withdrawn,
             entry_into_force=treaty_in_force_on,
@@ -507,7 +677,7 @@ class TreatyRecord:
     def timeline(self) -> list[TimelinePoint]:
         """One point, ascending, per date on which `parties` or `in_force` changes."""
         points: list[TimelinePoint] = []
-        last: tuple[int, int | None] = (0, 0 if self._rule_known else None)
+        last: tuple[int, int | None] = (0, 0 if self._in_force_knowable else None)
         for day, stats in zip(*self._history, strict=True):
             counts = (stats.parties, stats.in_force)
             if counts != last:
@@ -522,6 +692,9 @@ def timeline(participations: Mapping[str, Sequence[ActionRecord]], rules: Treaty
     Each point equals `treaty_stats(..., as_of=point.date)`.
     """
     return TreatyRecord(participations, rules).timeline()
+
+
+# Reports and claims
 
 
 def _folded(text: str) -> str:
@@ -608,3 +781,177 @@ def check_claim(kind: str, value: int | str, treaty_id: str, stats: TreatyStats)
     else:
         return ClaimCheck(None, reason=f"claims of kind {kind!r} are not checked")
     return ClaimCheck(found == value, found=found)
+
+
+# The rules in words
+
+_UNITS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)  # fmt: skip
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_IRREGULAR_ORDINALS = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
+# English month names, not the locale's (`calendar.month_name` follows LC_TIME).
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInWords:
+    """One rule in words: `rule` names its field in `TreatyRules`, `source` where the treaty says it."""
+
+    rule: str
+    words: str
+    source: str | None = None
+
+
+def number_in_words(n: int) -> str:
+    """A number as the final clauses write it: words up to 999 ("one hundred and twenty"), digits beyond."""
+    if not 0 <= n < 1000:
+        return str(n)
+    if n < 20:
+        return _UNITS[n]
+    if n < 100:
+        tens, units = divmod(n, 10)
+        return _TENS[tens] + (f"-{_UNITS[units]}" if units else "")
+    hundreds, rest = divmod(n, 100)
+    words = f"{_UNITS[hundreds]} hundred"
+    return f"{words} and {number_in_words(rest)}" if rest else words
+
+
+def ordinal_in_words(n: int) -> str:
+    """An ordinal in words up to 999 ("thirty-fifth", "one hundred and twentieth"), digits beyond ("1001st")."""
+    if not 0 < n < 1000:
+        suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix}"
+    words = number_in_words(n)
+    # Only the last word turns ordinal: "twenty-two" gives "twenty-second".
+    cut = max(words.rfind(" "), words.rfind("-")) + 1
+    last = words[cut:]
+    ordinal = _IRREGULAR_ORDINALS.get(last) or (f"{last[:-1]}ieth" if last.endswith("y") else f"{last}th")
+    return words[:cut] + ordinal
+
+
+def date_in_words(day: date) -> str:
+    """A date as prose writes it: "23 March 1976"."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{number_in_words(n)} {unit}{'' if n == 1 else 's'}"
+
+
+def _period(months: int, days: int) -> str:
+    """A length of time: whole years read as years ("one year"), then months, then days."""
+    parts = []
+    if months:
+        parts.append(_count(months // 12, "year") if months % 12 == 0 else _count(months, "month"))
+    if days:
+        parts.append(_count(days, "day"))
+    return " and ".join(parts)
+
+
+def _after(months: int, days: int, subject: str, on_the_day: bool) -> str:
+    """The end of a period from `subject`: a day ("the thirtieth day after X") or a period ("thirty days after X")."""
+    if not months and not days:
+        return f"the day of {subject}"
+    if on_the_day and days and not months:
+        return f"the {ordinal_in_words(days)} day after {subject}"
+    return f"{_period(months, days)} after {subject}"
+
+
+def delay_in_words(delay: Delay, subject: str, *, on_the_day: bool = False) -> str:
+    """When `delay` counted from `subject` ends, in words ("three months after X").
+
+    With `on_the_day`, a delay in days reads as a treaty's own entry-into-force clause writes it ("on the
+    thirtieth day after X"); without, as a period ("thirty days after X").
+    """
+    if delay.anchor == "first_day_of_month":
+        month = f"the {ordinal_in_words(delay.months)} month after the month" if delay.months else "the month"
+        phrase = f"the first day of {month} of {subject}"
+        if delay.days:
+            phrase = _after(0, delay.days, phrase, on_the_day)
+    else:
+        phrase = _after(delay.months, delay.days, subject, on_the_day)
+        if delay.anchor == "first_day_of_next_month":
+            phrase = f"the first day of the month following {phrase}"
+    # A phrase that names a day takes "on"; a period does not.
+    return f"on {phrase}" if phrase.startswith("the ") else phrase
+
+
+def _clause(text: str) -> str:
+    """A description as part of a sentence: no final full stop, its first word lower-cased unless it is an
+    acronym or a number."""
+    text = text.strip().removesuffix(".")
+    first = text.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:] == first[1:].lower():
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def _entry_words(rule: EntryIntoForce) -> str:
+    if not rule.computable:
+        return f"in force on a condition the registry does not compute: {_clause(rule.description or '')}"
+    words = delay_in_words(rule.delay, f"the {ordinal_in_words(rule.instruments)} instrument", on_the_day=True)
+    if rule.fixed_date is not None:
+        deposited = "is deposited" if rule.instruments == 1 else "are deposited"
+        when = date_in_words(rule.fixed_date)
+        words = f"on {when} if {_count(rule.instruments, 'instrument')} {deposited} by then, otherwise {words}"
+    if not rule.count_organisations:
+        words += ", organisations' instruments not counted"
+    if rule.not_before is not None:
+        words += f", and not before {date_in_words(rule.not_before)}"
+    return f"in force {words}"
+
+
+def _terms_words(terms: WithdrawalTerms) -> str:
+    if not terms.allowed:
+        return _NO_WITHDRAWAL
+    return f"withdrawal on terms the registry does not compute: {_clause(terms.description)}"
+
+
+def _reporting_words(reporting: Reporting) -> str:
+    month, day = (int(part) for part in reporting.annual_due.split("-"))
+    return (
+        f"an initial report within {_count(reporting.initial_within_days, 'day')} of entry into force for the party, "
+        f"then each year by {day} {_MONTHS[month - 1]} a report on the year before"
+    )
+
+
+def rules_in_words(rules: TreatyRules | None) -> list[RuleInWords]:
+    """Each rule the registry knows, in words, with its source: entry into force, later participants, withdrawal
+    (or its terms), reporting. Empty when none is known."""
+    if rules is None:
+        return []
+    parts: list[RuleInWords] = []
+    if (entry := rules.entry_into_force) is not None:
+        parts.append(RuleInWords("entry_into_force", _entry_words(entry), entry.source))
+    if (later := rules.later_participants) is not None:
+        words = f"for later participants {delay_in_words(later, 'their own deposit')}"
+        parts.append(RuleInWords("later_participants", words, later.source))
+    if (notice := rules.withdrawal) is not None:
+        words = f"withdrawal takes effect {delay_in_words(notice, 'notification')}"
+        parts.append(RuleInWords("withdrawal", words, notice.source))
+    if (terms := rules.withdrawal_terms) is not None:
+        parts.append(RuleInWords("withdrawal_terms", _terms_words(terms), terms.source))
+    if (reporting := rules.reporting) is not None:
+        parts.append(RuleInWords("reporting", _reporting_words(reporting), reporting.source))
+    return parts
+
+
+def rules_sentence(parts: Sequence[RuleInWords]) -> str | None:
+    """The rules in words as one sentence, each with its source in brackets; None when there are none."""
+    if not parts:
+        return None
+    text = "; ".join(f"{p.words} ({p.source})" if p.source else p.words for p in parts)
+    return text[:1].upper() + text[1:]

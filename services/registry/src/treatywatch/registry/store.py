@@ -36,7 +36,7 @@ from treatywatch.common.mongo import Document
 from treatywatch.common.participants import clean_name, participant_code, participant_name, resolve_participant
 from treatywatch.common.rules import TreatyRules
 from treatywatch.common.symbols import normalize_resolution_symbol
-from treatywatch.registry.domain import ActionRecord, Submitted, TreatyRecord
+from treatywatch.registry.domain import ActionRecord, RuleInWords, Submitted, TreatyRecord, rules_in_words
 
 _CODE = re.compile(r"[A-Z]{2,3}")
 # BSON's integers are 64-bit: a larger one in a query fails in the driver, before the server is asked.
@@ -478,6 +478,11 @@ class TreatyView:
     def by_name(self) -> list[tuple[str, str]]:
         """Every participant as (name, key), in that order: the order answers list them in."""
         return sorted((self.name(key), key) for key in self.record.currents)
+
+    @cached_property
+    def rules_explained(self) -> list[RuleInWords]:
+        """The treaty's known rules in words, written once per view."""
+        return rules_in_words(self.record.rules)
 
 
 class TreatyViews:

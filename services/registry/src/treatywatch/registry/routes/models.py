@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from functools import partial
-from typing import Annotated, Any, NotRequired, TypeVar
+from typing import Annotated, Any, Literal, NotRequired, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 from typing_extensions import TypedDict
@@ -63,11 +63,35 @@ class Treaties(Answer):
     count: int
 
 
+class EntryIntoForceDates(Answer):
+    """Where `entry_into_force` comes from: the date `computed` from the deposits recorded and the rule, the date the
+    depositary `stated`, which one is `shown`, and the `reason` when none is."""
+
+    computed: dt.date | None
+    stated: dt.date | None
+    shown: Literal["computed", "stated"] | None
+    reason: str | None
+
+
+class RuleInWords(Answer):
+    """One rule in words: `rule` names its field in `rules`, `source` where the treaty says it."""
+
+    rule: str
+    words: str
+    source: Omitted[str] = None
+
+
 class TreatyDetail(Treaty):
-    """A treaty, registered or only acted on: its entry into force (null if unknown) and how many have acted on it."""
+    """A treaty, registered or only acted on: its entry into force (null if unknown or not reached) and where that
+    date comes from, its rules in words, the warnings where the record and the depositary disagree, and how many
+    have acted on it."""
 
     registered: bool
     entry_into_force: dt.date | None
+    entry_into_force_dates: EntryIntoForceDates
+    rules_in_words: str | None = Field(description="Every rule known, in one sentence with sources; null if none")
+    rules_explained: list[RuleInWords]
+    warnings: list[str]
     participants: int
 
 
@@ -115,19 +139,29 @@ class Consent(TypedDict):
 
 
 class Withdrawal(TypedDict):
+    """A withdrawal: `effective_on` is the date it takes effect on the record (the stated one, else the rule's);
+    `stated_effective_on` and `rule_effective_on` are the two when known; `provided_for` is false when the treaty
+    provides for no withdrawal."""
+
     date: dt.date
     effective_on: NotRequired[dt.date]
+    stated_effective_on: NotRequired[dt.date]
+    rule_effective_on: NotRequired[dt.date]
+    provided_for: NotRequired[bool]
 
 
 class StatusFields(TypedDict):
-    """A participant's status in a treaty on a day, and its actions by then."""
+    """A participant's status in a treaty on a day, and its actions by then: `in_force_on` is the date the rules
+    give, `stated_in_force_on` the one its consent's event states; `warnings` where they disagree."""
 
     status: Status
     consent: Consent | None
     in_force_on: dt.date | None
     in_force: bool
+    stated_in_force_on: NotRequired[dt.date]
     signature: NotRequired[dt.date]
     withdrawal: NotRequired[Withdrawal]
+    warnings: NotRequired[list[str]]
     actions: list[Action]
 
 
@@ -152,8 +186,10 @@ class TreatyStanding(TreatyTitles):
     consent: Consent | None = None
     in_force_on: dt.date | None = None
     in_force: bool | None = None
+    stated_in_force_on: Omitted[dt.date] = None
     signature: Omitted[dt.date] = None
     withdrawal: Omitted[Withdrawal] = None
+    warnings: Omitted[list[str]] = None
     actions: list[Action]
     superseded: Omitted[list[Action]] = None
 
@@ -414,13 +450,28 @@ def status_fields(status: domain.ParticipantStatus) -> StatusFields:
         "in_force": status.in_force,
         "actions": [action(a) for a in status.actions],
     }
+    if status.stated_in_force_on is not None:
+        answer["stated_in_force_on"] = status.stated_in_force_on
     if status.signature is not None:
         answer["signature"] = status.signature
     if status.withdrawal is not None:
-        withdrawal: Withdrawal = {"date": status.withdrawal.date}
-        if status.withdrawal.effective_on is not None:
-            withdrawal["effective_on"] = status.withdrawal.effective_on
-        answer["withdrawal"] = withdrawal
+        answer["withdrawal"] = withdrawal(status.withdrawal)
+    if status.warnings:
+        answer["warnings"] = list(status.warnings)
+    return answer
+
+
+def withdrawal(found: domain.Withdrawal) -> Withdrawal:
+    """A withdrawal, its unknown dates left out; `provided_for` only when the treaty provides for none."""
+    answer: Withdrawal = {"date": found.date}
+    if found.effective_on is not None:
+        answer["effective_on"] = found.effective_on
+    if found.stated_on is not None:
+        answer["stated_effective_on"] = found.stated_on
+    if found.rule_on is not None:
+        answer["rule_effective_on"] = found.rule_on
+    if not found.provided_for:
+        answer["provided_for"] = False
     return answer
 
 

@@ -1,13 +1,14 @@
-"""Resolutions: listed by session, treaty or what they recall; one with its claims checked and citations followed."""
+"""Resolutions: listed by session, treaty or what they recall; one with its claims checked and citations followed,
+its claims also a CSV download (`tables`)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from treatywatch.registry import service
-from treatywatch.registry.routes import models
+from treatywatch.registry.routes import models, tables
 from treatywatch.registry.routes.deps import READ, Db, Views
 from treatywatch.registry.store import INT64_MAX
 
@@ -35,12 +36,22 @@ async def list_resolutions(
     )
 
 
+CLAIM_COLUMNS = ("kind", "treaty_id", "value", "as_of", "verified", "expected", "found", "reason", "text")
+
+
 @router.get(
     "/resolutions/{symbol:path}",
     summary="A resolution, its citation chain and its claims checked against the record",
+    response_model=models.Resolution,
     response_model_exclude_unset=True,
+    responses=tables.csv_responses(
+        "The resolution; as CSV (its claims, checked) with `?format=csv` or `Accept: text/csv`",
+        ",".join(CLAIM_COLUMNS) + "\r\nparties_count,XXVI-5,156,2009-12-02,true,156,156,,\r\n",
+    ),
 )
-async def get_resolution(symbol: str, db: Db, views: Views) -> models.Resolution:
+async def get_resolution(
+    symbol: str, request: Request, db: Db, views: Views, fmt: tables.Format = None
+) -> models.Resolution | Response:
     found = await service.resolution(db, views, symbol)
     claims = [
         claim
@@ -52,6 +63,9 @@ async def get_resolution(symbol: str, db: Db, views: Views) -> models.Resolution
         }
         for claim, check in found.claims
     ]
+    if tables.wants_csv(request, fmt):
+        rows = ([c.get(column) for column in CLAIM_COLUMNS] for c in claims)
+        return tables.csv_response(tables.filename(found.doc["_id"], "claims"), CLAIM_COLUMNS, rows)
     return models.Resolution.model_validate(
         found.doc | {"claims": claims, "citation_chain": found.citation_chain, "recalled_by": found.recalled_by}
     )

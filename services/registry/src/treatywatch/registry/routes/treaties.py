@@ -1,15 +1,19 @@
-"""Treaties: the registered ones, and each treaty's counts, participants, timeline, meetings and reports."""
+"""Treaties: the registered ones, and each treaty's counts, participants, timeline, meetings and reports.
+
+A treaty id is a UNTC id (`XXVI-5`) or one of the registry's own (`ext:npt`): path parameters take the colon as
+it is or percent-encoded. The participants, the timeline and the reports are also CSV downloads (`tables`).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from treatywatch.common.web import Problem
 from treatywatch.registry import service
-from treatywatch.registry.domain import Status
-from treatywatch.registry.routes import models
+from treatywatch.registry.domain import Status, rules_sentence
+from treatywatch.registry.routes import models, tables
 from treatywatch.registry.routes.deps import READ, AsOf, Db, Views, today
 from treatywatch.registry.store import TreatyViews
 
@@ -44,12 +48,17 @@ async def list_treaties(
 )
 async def get_treaty(treaty_id: str, views: Views) -> models.TreatyDetail:
     view = await service.treaty(views, treaty_id)
+    entry = view.record.entry
     return models.TreatyDetail.model_validate(
         {
             **(view.treaty or {}),
             "treaty_id": treaty_id,
             "registered": view.treaty is not None,
-            "entry_into_force": view.record.entry_into_force,
+            "entry_into_force": entry.on,
+            "entry_into_force_dates": entry,
+            "rules_in_words": rules_sentence(view.rules_explained),
+            "rules_explained": view.rules_explained,
+            "warnings": list(entry.warnings),
             "participants": len(view.record.currents),
         }
     )
@@ -72,22 +81,59 @@ async def get_stats(treaty_id: str, request: Request, as_of: AsOf = None) -> mod
     )
 
 
-@router.get("/treaties/{treaty_id}/participants", summary="Each participant's status on a date")
+PARTICIPANT_COLUMNS = ("participant", "name", *tables.STATUS_COLUMNS)
+
+
+@router.get(
+    "/treaties/{treaty_id}/participants",
+    summary="Each participant's status on a date",
+    response_model=models.Participants,
+    responses=tables.csv_responses(
+        "Each participant's status on a date; as CSV with `?format=csv` or `Accept: text/csv`",
+        ",".join(PARTICIPANT_COLUMNS) + "\r\nAFG,Afghanistan,party,,accession,2002-09-11,2003-03-01,true,,,,\r\n",
+    ),
+)
 async def get_participants(
-    treaty_id: str, views: Views, as_of: AsOf = None, status: Status | None = None
-) -> models.Participants:
+    treaty_id: str,
+    request: Request,
+    views: Views,
+    as_of: AsOf = None,
+    status: Status | None = None,
+    fmt: tables.Format = None,
+) -> models.Participants | Response:
     as_of = as_of or today()
     view = await service.treaty(views, treaty_id)
-    items = [models.participant(p) for p in service.participants(view, as_of, status)]
+    listed = service.participants(view, as_of, status)
+    if tables.wants_csv(request, fmt):
+        rows = ([p.participant, p.name, *tables.status_cells(p.status)] for p in listed)
+        return tables.csv_response(tables.filename(treaty_id, "participants", as_of), PARTICIPANT_COLUMNS, rows)
+    items = [models.participant(p) for p in listed]
     # The entries are built typed (mypy checks them): validating them again would copy every dict of a long list.
     return models.Participants.model_construct(treaty_id=treaty_id, as_of=as_of, count=len(items), items=items)
 
 
-@router.get("/treaties/{treaty_id}/timeline", summary="Parties and in force at each date the counts change")
-async def get_timeline(treaty_id: str, views: Views) -> models.Timeline:
+TIMELINE_COLUMNS = ("date", "parties", "in_force")
+
+
+@router.get(
+    "/treaties/{treaty_id}/timeline",
+    summary="Parties and in force at each date the counts change",
+    response_model=models.Timeline,
+    responses=tables.csv_responses(
+        "The counts at each date they change; as CSV with `?format=csv` or `Accept: text/csv`",
+        "date,parties,in_force\r\n1997-12-03,1,0\r\n",
+    ),
+)
+async def get_timeline(
+    treaty_id: str, request: Request, views: Views, fmt: tables.Format = None
+) -> models.Timeline | Response:
     view = await service.treaty(views, treaty_id)
+    points = view.record.timeline()
+    if tables.wants_csv(request, fmt):
+        rows = ([p.date, p.parties, p.in_force] for p in points)
+        return tables.csv_response(tables.filename(treaty_id, "timeline"), TIMELINE_COLUMNS, rows)
     return models.Timeline.model_validate(
-        {"treaty_id": treaty_id, "entry_into_force": view.record.entry_into_force, "points": view.record.timeline()}
+        {"treaty_id": treaty_id, "entry_into_force": view.record.entry_into_force, "points": points}
     )
 
 
@@ -97,19 +143,32 @@ async def get_meetings(treaty_id: str, db: Db, views: Views) -> models.Meetings:
     return models.Meetings.model_validate({"treaty_id": treaty_id, "count": len(meetings), "items": meetings})
 
 
+TREATY_REPORT_COLUMNS = ("participant", "name", *tables.REPORT_COLUMNS)
+
+
 @router.get(
     "/treaties/{treaty_id}/reports",
     summary="Each party's transparency reports: when due, which overdue, or none recorded for the treaty",
+    response_model=models.TreatyReports,
+    responses=tables.csv_responses(
+        "Each party's reports; as CSV (one row per report due) with `?format=csv` or `Accept: text/csv`",
+        ",".join(TREATY_REPORT_COLUMNS) + "\r\nAFG,Afghanistan,2003-03-01,initial,2003-08-28,,not_recorded\r\n",
+    ),
 )
 async def get_reports(
     treaty_id: str,
+    request: Request,
     db: Db,
     views: Views,
     as_of: AsOf = None,
     overdue: Annotated[bool, Query(description="only parties with an overdue report")] = False,
-) -> models.TreatyReports:
+    fmt: tables.Format = None,
+) -> models.TreatyReports | Response:
     as_of = as_of or today()
     reports = await service.treaty_reports(db, await service.treaty(views, treaty_id), as_of, overdue)
+    if tables.wants_csv(request, fmt):
+        rows = [row for owed in reports.items for row in tables.report_rows(owed, owed.participant, owed.name)]
+        return tables.csv_response(tables.filename(treaty_id, "reports", as_of), TREATY_REPORT_COLUMNS, rows)
     answer = {"treaty_id": treaty_id, "as_of": as_of, "reporting": reports.reporting, "items": reports.items}
     if reports.reporting is None:
         return models.TreatyReports.model_validate(answer | {"reason": f"the reporting rule of {treaty_id} is unknown"})

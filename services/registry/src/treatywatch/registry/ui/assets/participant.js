@@ -3,7 +3,7 @@ import { asOfControl } from "./asof.js";
 import { enc, getJSON } from "./api.js";
 import { jsonLinks, pathTail, setTitle, showError, start } from "./chrome.js";
 import { $, fill, h } from "./dom.js";
-import { fmtDate, plural, time, today, treatyUrl } from "./format.js";
+import { csvLink, fmtDate, plural, time, today, treatyUrl } from "./format.js";
 import { noneRecorded, statusCells } from "./status.js";
 
 // A treaty with no report recorded counts apart: its reports are due, not known to be overdue.
@@ -77,6 +77,8 @@ async function participantPage() {
       "#reports",
       shown.length === 0 ? h("p", { class: "muted" }, "No report is overdue under the treaties whose reporting rule the registry knows.") : shown.map(reportsOf),
     );
+    fill("#treaties-download", csvLink(`${base}?as_of=${asOf}`, `its treaties on ${fmtDate(asOf)}`));
+    fill("#reports-download", csvLink(`${base}/reports?as_of=${asOf}`, `its reports due by ${fmtDate(asOf)}`));
     jsonLinks([
       ["participant", `${base}?as_of=${asOf}`],
       ["reports", `${base}/reports?as_of=${asOf}`],

@@ -3,7 +3,7 @@ import { enc, getJSON } from "./api.js";
 import { jsonLinks, pathTail, setTitle, start } from "./chrome.js";
 import { CLAIM } from "./contract.js";
 import { $, fill, h } from "./dom.js";
-import { actionName, meetingName, resolutionUrl, time, treatyUrl } from "./format.js";
+import { actionName, csvLink, meetingName, resolutionUrl, time, treatyUrl } from "./format.js";
 
 const CLAIM_LABELS = {
   [CLAIM.PARTIES_COUNT]: "States that have ratified or acceded",
@@ -84,6 +84,7 @@ async function resolutionPage() {
   fill("#subtitle", r.title);
   fill("#facts", resolutionFacts(r));
   fill("#claims", r.claims.map(claimItem), r.claims.length === 0 ? h("li", { class: "muted" }, "The parser found no factual claim to check.") : null);
+  fill("#claims-download", r.claims.length ? csvLink(url, "its claims") : null);
   fill("#chain", chainItems(r));
   fill("#paragraphs", r.paragraphs.map((p) => h("li", { value: p.number }, h("em", {}, p.verb), afterVerb(p))));
   fill("#preamble", (r.preamble || []).map((p) => h("li", {}, h("em", {}, p.verb), afterVerb(p))));

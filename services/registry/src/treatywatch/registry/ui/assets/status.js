@@ -13,12 +13,28 @@ function consentCell(p) {
   return [time(p.consent.date), h("span", { class: "sub" }, actionName(p.consent.action))];
 }
 
+// A date an event states (a depositary notification's claim), shown under the rules' date it differs from.
+const stated = (label, iso) => h("span", { class: "sub warn" }, `${label} `, time(iso));
+
 function withdrawalCell(p) {
-  if (!p.withdrawal) return dash();
+  const w = p.withdrawal;
+  if (!w) return dash();
+  let effect = w.effective_on ? `effective ${fmtDate(w.effective_on)}` : "effective date unknown";
+  if (w.provided_for === false) effect = w.effective_on ? `effective ${fmtDate(w.effective_on)}, as stated` : "not effective";
   return [
-    time(p.withdrawal.date),
-    h("span", { class: "sub" }, p.withdrawal.effective_on ? `effective ${fmtDate(p.withdrawal.effective_on)}` : "effective date unknown"),
+    time(w.date),
+    h("span", { class: "sub" }, effect),
+    w.provided_for === false ? h("span", { class: "sub warn" }, "the treaty provides for no withdrawal") : null,
+    w.stated_effective_on && w.rule_effective_on && w.stated_effective_on !== w.rule_effective_on
+      ? stated("the rules give", w.rule_effective_on)
+      : null,
   ];
+}
+
+function inForceCell(p) {
+  const claim = p.stated_in_force_on && p.stated_in_force_on !== p.in_force_on ? stated("stated:", p.stated_in_force_on) : null;
+  if (!p.in_force_on) return [h("span", { class: "muted" }, p.consent ? "unknown" : "—"), claim];
+  return [time(p.in_force_on), claim];
 }
 
 // The status, signature, consent, in force and withdrawal cells of one row.
@@ -26,6 +42,6 @@ export const statusCells = (p) => [
   h("td", {}, badge(p.status)),
   h("td", {}, time(p.signature)),
   h("td", {}, consentCell(p)),
-  h("td", {}, p.in_force_on ? time(p.in_force_on) : h("span", { class: "muted" }, p.consent ? "unknown" : "—")),
+  h("td", {}, inForceCell(p)),
   h("td", {}, withdrawalCell(p)),
 ];

@@ -4,41 +4,42 @@ import { enc, getJSON } from "./api.js";
 import { drawChart } from "./chart.js";
 import { jsonLinks, pathTail, setTitle, showError, start } from "./chrome.js";
 import { $, fill, h } from "./dom.js";
-import { MONTHS, fmtDate, ordinalWord, participantUrl, resolutionUrl, time, webUrl } from "./format.js";
+import { csvLink, fmtDate, participantUrl, resolutionUrl, time, webUrl } from "./format.js";
 import { noneRecorded, statusCells } from "./status.js";
 
-function describeDelay(delay, from) {
-  const days = delay.days ? ` plus ${delay.days} days` : "";
-  if (delay.anchor === "first_day_of_month") {
-    return `on the first day of the ${ordinalWord(delay.months).toLowerCase()} month after the month of ${from}${days}`;
+// The rules as the registry writes them in words (`rules_explained`), each with its article; "unknown" for the others.
+const RULE_NAMES = [
+  [["entry_into_force"], "Entry into force"],
+  [["later_participants"], "For a participant joining later"],
+  [["withdrawal", "withdrawal_terms"], "Withdrawal"],
+  [["reporting"], "Reporting"],
+];
+const capitalise = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+
+function describeRules(treaty) {
+  if (!treaty.rules_explained.length) {
+    return [h("li", { class: "muted" }, "The registry knows none of this treaty's rules, so it does not compute when it is in force.")];
   }
-  return `${delay.months} months${days} after ${from}`;
+  return RULE_NAMES.map(([rules, name]) => {
+    const part = treaty.rules_explained.find((p) => rules.includes(p.rule));
+    if (!part) return h("li", {}, `${name}: `, h("span", { class: "muted" }, "unknown to the registry"));
+    return h("li", { "data-rule": part.rule }, capitalise(part.words), part.source ? h("span", { class: "source" }, ` (${part.source})`) : null);
+  });
 }
 
-function describeRules(rules) {
-  const unknown = (what) => h("li", {}, `${what}: `, h("span", { class: "muted" }, "unknown to the registry"));
-  if (!rules) return [h("li", { class: "muted" }, "The registry knows none of this treaty's rules, so it does not compute when it is in force.")];
-  const eif = rules.entry_into_force;
-  const r = rules.reporting;
-  return [
-    eif
-      ? h("li", {}, h("b", {}, "Entry into force: "), describeDelay(eif.delay, `the deposit of the ${eif.instruments}th binding instrument`))
-      : unknown("Entry into force"),
-    rules.later_participants
-      ? h("li", {}, h("b", {}, "For a State joining later: "), describeDelay(rules.later_participants, "its deposit"))
-      : unknown("For a State joining later"),
-    rules.withdrawal
-      ? h("li", {}, h("b", {}, "Withdrawal: "), "takes effect ", describeDelay(rules.withdrawal, "the depositary receives it"))
-      : unknown("Withdrawal"),
-    r
-      ? h(
-          "li",
-          {},
-          h("b", {}, "Reporting: "),
-          `an initial report (${r.kind}) within ${r.initial_within_days} days of entry into force for the State, then an annual update by ${Number(r.annual_due.slice(3))} ${MONTHS[Number(r.annual_due.slice(0, 2)) - 1]} covering the previous year`,
-        )
-      : unknown("Reporting"),
-  ];
+// The treaty's entry into force: the date and where it comes from, or why there is none ("unknown" without a rule).
+function entryIntoForce(treaty) {
+  const dates = treaty.entry_into_force_dates;
+  if (treaty.entry_into_force) {
+    const disagrees = dates.shown === "computed" && dates.stated && dates.stated !== dates.computed;
+    return [
+      time(treaty.entry_into_force),
+      h("span", { class: "sub" }, dates.shown === "stated" ? "as the depositary states" : "computed from the deposits recorded"),
+      disagrees ? h("span", { class: "sub warn" }, "the depositary states ", time(dates.stated)) : null,
+    ];
+  }
+  const ruled = treaty.rules && treaty.rules.entry_into_force;
+  return [ruled ? "not in force" : "unknown", h("span", { class: "sub" }, dates.reason)];
 }
 
 // Meetings recorded as events, then those the resolutions list (placed mid-year when only the year is known).
@@ -104,14 +105,17 @@ function participantsTable(state) {
 
 function treatyFacts(treatyId, treaty) {
   const fact = (label, ...value) => h("div", {}, h("dt", {}, label), h("dd", {}, ...value));
+  // An id of the registry's own ("ext:npt") names a treaty deposited elsewhere than with the Secretary-General.
+  const own = treatyId.startsWith("ext:");
+  const untc = /^https?:\/\/treaties\.un\.org\//i.test(treaty.url || "");
   return [
-    fact("UNTC id", h("span", { class: "mono" }, treatyId)),
+    fact(own ? "Registry id" : "UNTC id", h("span", { class: "mono" }, treatyId)),
     treaty.unts ? fact("UN Treaty Series", `vol. ${treaty.unts.volume}, No. ${treaty.unts.number}`) : null,
     treaty.adopted ? fact("Adopted", treaty.adopted.place ? `${treaty.adopted.place}, ` : "", time(treaty.adopted.date)) : null,
-    fact("Entered into force", treaty.entry_into_force ? time(treaty.entry_into_force) : h("span", { class: "muted" }, "not known")),
+    fact("Entry into force", entryIntoForce(treaty)),
     treaty.depositary ? fact("Depositary", treaty.depositary) : null,
     fact("Participants on record", String(treaty.participants)),
-    webUrl(treaty.url) ? fact("Source", h("a", { href: treaty.url, rel: "external noopener" }, "UN Treaty Collection")) : null,
+    webUrl(treaty.url) ? fact("Source", h("a", { href: treaty.url, rel: "external noopener" }, untc ? "UN Treaty Collection" : "the treaty's text")) : null,
   ];
 }
 
@@ -142,7 +146,10 @@ async function treatyPage() {
   fill("#title", title);
   fill("#subtitle", treaty.short_title ? treaty.title : "", treaty.registered ? "" : " This treaty has recorded actions but was never registered, so its rules are unknown.");
   fill("#facts", treatyFacts(treatyId, treaty));
-  fill("#rules", describeRules(treaty.rules));
+  fill("#warnings", treaty.warnings.map((w) => h("li", {}, w)));
+  $("#warnings-box").hidden = treaty.warnings.length === 0;
+  fill("#rules", describeRules(treaty));
+  fill("#timeline-download", csvLink(`${base}/timeline`, "the counts over time"));
   const resolutions = resolutionList.items.filter((r) => r.adopted_on).sort((a, b) => (a.adopted_on < b.adopted_on ? -1 : 1));
   const full = await Promise.all(resolutions.map((r) => getJSON(`/v1/resolutions/${enc(r.symbol)}`).catch(() => r)));
   const meetings = meetingMarkers(recorded.items, full);
@@ -168,6 +175,8 @@ async function treatyPage() {
     state.items = participants.items;
     showStats(stats, reports);
     participantsTable(state);
+    fill("#participants-download", csvLink(`${base}/participants?as_of=${asOf}`, `every participant on ${fmtDate(asOf)}`));
+    fill("#reports-download", reports.reporting ? csvLink(`${base}/reports?as_of=${asOf}`, `the reports due by ${fmtDate(asOf)}`, true) : null);
     chart();
     jsonLinks([
       ["participants", `${base}/participants?as_of=${asOf}`],
