@@ -104,3 +104,20 @@ def test_where_reads_need_a_key_it_is_a_bearer_key_with_the_read_scope(private_r
     assert status(f"Bearer {NO_SCOPES}") == 403
     assert status(f"Bearer {READER}") == 200
     assert status(f"bearer {KEY}") == 200  # the development key holds every scope; the scheme is case-blind
+
+
+@pytest.mark.parametrize(
+    ("service", "target"),
+    [
+        ("registry", "/v1/participants/" + "1" * 8000 + "x"),
+        ("registry", "/v1/search?q=" + "a" * 5000),
+        ("ingest", "/v1/imports/untc?treaty_id=XXVI-5&title=" + "t" * 5000),
+    ],
+)
+def test_an_unbounded_path_or_query_is_refused_before_routing(platform: Stack, service: str, target: str) -> None:
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "text/csv"}
+    url = f"{platform.url(service)}{target}"
+    response = httpx.post(url, headers=headers, content=b"x") if service == "ingest" else httpx.get(url)
+    assert response.status_code == 414, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert httpx.get(f"{platform.url('registry')}/v1/participants/AFG").status_code in (200, 404)

@@ -90,6 +90,10 @@ def invalid(errors: list[dict[str, Any]], detail: str = "the request does not ma
 
 # Methods that carry a body: every one of them needs a key, checked before a byte of the body is read.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# No id, symbol or name of the contract comes near these: longer paths and queries are refused before routing, so
+# no handler, resolver or cache ever sees an unbounded value.
+MAX_PATH_CHARS = 1024
+MAX_QUERY_BYTES = 4096
 
 
 def too_large(limit: int) -> HTTPException:
@@ -106,6 +110,9 @@ class Observe:
         self.app, self.settings = app, settings
 
     def refusal(self, scope: Scope) -> Problem | None:
+        if len(scope["path"]) > MAX_PATH_CHARS or len(scope["query_string"]) > MAX_QUERY_BYTES:
+            limits = f"at most {MAX_PATH_CHARS} characters of path and {MAX_QUERY_BYTES} bytes of query"
+            return Problem(414, "URI too long", f"the request's URI is longer than this API reads: {limits}")
         headers = dict(scope["headers"])
         if scope["method"] in BODY_METHODS and bearer_scopes(self.settings, headers.get(b"authorization")) is None:
             return unauthorized()
