@@ -1,5 +1,6 @@
-"""Property tests: the resolution parser and the UNTC importer never crash, every rejection says why, and no
-shape of input makes them do more than a bounded multiple of the work ordinary text of its length takes."""
+"""Property tests: the resolution parser, the UNTC importer and ingest's reading of depositary notifications never
+crash, every rejection says why, and no shape of input makes them do more than a bounded multiple of the work
+ordinary text of its length takes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import csv
 import io
 import re
+import textwrap
 import time
 from collections.abc import Callable
 from functools import cache
@@ -14,8 +16,19 @@ from functools import cache
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import DATA
-from treatywatch.ingest.resolution import LineTooLong, NotAResolution, parse_resolution
+from tests.conftest import DATA, ROOT
+from tests.pdfs import write_pdf
+from treatywatch.common.events import ResolutionAdopted, to_json
+from treatywatch.ingest.notification import NotANotification, NotificationTooLarge
+from treatywatch.ingest.pdf import NoText
+from treatywatch.ingest.resolution import (
+    REQUIRED_FIELDS,
+    LineTooLong,
+    NotAResolution,
+    ParsedResolution,
+    parse_resolution,
+)
+from treatywatch.ingest.service import ContractError, EventTooLarge, read_notification
 from treatywatch.ingest.untc import NotAStatusFile, parse_status_file
 
 SEED = DATA.resolution.read_text(encoding="utf-8")
@@ -33,6 +46,17 @@ def parse_or_refuse(text: str) -> None:
         assert refused.missing and str(refused)
         return
     assert all(isinstance(w, str) and w for w in parsed.warnings)
+    assert_missing_is_named(parsed)
+
+
+def assert_missing_is_named(parsed: ParsedResolution) -> None:
+    """A parse names exactly the required fields it lacks, each with a reason; a complete one is publishable."""
+    absent = [name for name in REQUIRED_FIELDS if parsed.data[name] is None]
+    assert [name for name, _reason in parsed.missing] == absent
+    assert all(reason.startswith("no ") and reason in parsed.warnings for _name, reason in parsed.missing)
+    assert parsed.complete == (not absent)
+    if parsed.complete:
+        ResolutionAdopted.model_validate(parsed.data)
 
 
 @FUZZ
@@ -51,6 +75,55 @@ def test_the_parser_survives_a_damaged_seed(dropped: list[int], replaced: list[t
     for index, text in replaced:
         lines[index] = text
     parse_or_refuse("\n".join(line for i, line in enumerate(lines) if i not in set(dropped)))
+
+
+# --- the seed as other copies give it --------------------------------------------------------------------
+
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SEED_DATA = parse_resolution(SEED, TREATIES).data
+
+
+def rewrapped(text: str, width: int, brackets: bool, blank_lines: bool) -> str:
+    """The text wrapped at `width` columns, its marks in brackets or not, with or without its blank lines."""
+    if brackets:
+        digits = str.maketrans(SUPERSCRIPTS, "0123456789")
+        text = re.sub(f"[{SUPERSCRIPTS}]+", lambda mark: "[" + mark[0].translate(digits) + "]", text)
+    lines: list[str] = []
+    for line in text.split("\n"):
+        lines.extend(textwrap.wrap(line, width) if line else [""] if blank_lines else [])
+    return "\n".join(lines)
+
+
+@FUZZ
+@given(st.integers(min_value=40, max_value=120), st.booleans(), st.booleans())
+@example(40, False, False)
+@example(120, True, True)
+def test_the_seed_rewrapped_reads_the_same(width: int, brackets: bool, blank_lines: bool) -> None:
+    """A web copy's wrapping, its bracketed marks and its lost blank lines change nothing the parser reads."""
+    parsed = parse_resolution(rewrapped(SEED, width, brackets, blank_lines), TREATIES)
+    assert parsed.data == SEED_DATA
+    assert parsed.complete and parsed.warnings == []
+
+
+# The header's lines, and the plenary lines that give the date when the adoption line does not.
+OPENING_LINE = SEED_LINES.index("The General Assembly,")
+HEADER_LINES = [index for index, line in enumerate(SEED_LINES[: OPENING_LINE + 1]) if line.strip()]
+ADOPTION_LINE = next(index for index, line in enumerate(SEED_LINES) if line.startswith("Resolution adopted"))
+PLENARY_LINES = [len(SEED_LINES) - 2, len(SEED_LINES) - 1]
+
+
+@FUZZ
+@given(st.sets(st.sampled_from(HEADER_LINES + PLENARY_LINES), min_size=1), st.integers(min_value=40, max_value=120))
+@example({ADOPTION_LINE, *PLENARY_LINES}, 80)
+def test_a_partial_parse_names_what_it_could_not_find(dropped: set[int], width: int) -> None:
+    text = "\n".join(line for index, line in enumerate(SEED_LINES) if index not in dropped)
+    try:
+        parsed = parse_resolution(rewrapped(text, width, brackets=False, blank_lines=True), TREATIES)
+    except NotAResolution:
+        return
+    assert_missing_is_named(parsed)
+    # Whatever else was found is still there for a dry run to show.
+    assert [paragraph["number"] for paragraph in parsed.data["paragraphs"]] == list(range(1, 11))
 
 
 def import_or_refuse(text: str) -> None:
@@ -90,6 +163,58 @@ def test_the_importer_reads_or_explains_every_damaged_cell(damage: list[tuple[in
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     import_or_refuse(out.getvalue())
+
+
+# --- depositary notifications: what POST /v1/notifications runs in its worker ----------------------------
+#
+# Every exception but these refusals would be a 500: any text, any bytes sent as a PDF, a damaged real PDF.
+
+NOTIFICATION_REFUSALS = (NotANotification, NotificationTooLarge, NoText, ContractError, EventTooLarge)
+POLAND = (ROOT / "tests" / "fixtures" / "notifications" / "POL-2012-ratification-XXVI-5.txt").read_text(
+    encoding="utf-8"
+)
+POLAND_PDF = write_pdf([line for line in POLAND.splitlines() if line.strip()])
+
+
+def read_or_refuse(document: str | bytes) -> None:
+    try:
+        read = read_notification(document)
+    except NOTIFICATION_REFUSALS as refused:
+        assert str(refused)
+        return
+    assert all(isinstance(w, str) and w for w in read.warnings)
+    for event in read.events:
+        assert event.id.startswith("cn:C.N.") and to_json(event)
+
+
+@FUZZ
+@given(st.text(max_size=3000))
+def test_a_notification_is_read_or_refused_whatever_the_text(text: str) -> None:
+    read_or_refuse(text)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 40), st.text(max_size=80)), max_size=12))
+def test_a_damaged_notification_is_read_or_refused(edits: list[tuple[int, str]]) -> None:
+    lines = POLAND.splitlines()
+    for position, text in edits:
+        lines.insert(position % (len(lines) + 1), text)
+    read_or_refuse("\n".join(lines))
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=2000), st.binary(max_size=2000).map(lambda tail: b"%PDF-1.4\n" + tail)))
+def test_any_bytes_sent_as_a_pdf_are_read_or_refused(data: bytes) -> None:
+    read_or_refuse(data)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, len(POLAND_PDF) - 1), st.integers(0, 255)), min_size=1, max_size=20))
+def test_a_damaged_pdf_is_read_or_refused(flips: list[tuple[int, int]]) -> None:
+    data = bytearray(POLAND_PDF)
+    for index, value in flips:
+        data[index] = value
+    read_or_refuse(bytes(data))
 
 
 # --- adversarial shapes ---------------------------------------------------------------------------------
