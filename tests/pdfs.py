@@ -3,12 +3,13 @@
 `write_pdf` lays out lines of text as the UN publishes a depositary notification: an optional letterhead on the
 first page, a page header repeated from the second page on, a footer and a page number on every page. Lines are
 drawn as given (the test composes its own wrapping and hyphenation); a line holding only a form feed starts a
-new page.
+new page. `resolution_pdf` lays out a resolution's text as the UN's documents system publishes it.
 """
 
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from typing import Literal
 
@@ -132,3 +133,15 @@ def encrypted(pdf: bytes, password: str = "secret") -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+def resolution_pdf(text: str, symbol: str, *, width: int = 88, lines_per_page: int = 42) -> bytes:
+    """A resolution's text laid out as its official PDF is: lines wrapped at `width` characters, the symbol atop
+    every page after the first, `Page n of m` at each foot, footnote marks in plain digits and no italics (the
+    standard PDF fonts have neither superscripts past ³ nor the text's asterisks)."""
+    plain = text.translate(_SUPERSCRIPT_DIGITS).replace("*", "")
+    lines = [wrapped for line in plain.splitlines() for wrapped in (textwrap.wrap(line, width) or [""])]
+    return write_pdf(lines, page_header=symbol, page_numbers="of", lines_per_page=lines_per_page)

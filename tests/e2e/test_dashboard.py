@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import DATA, OUTPUT, ROOT, services_on
+from tests.resolutions import two_sessions_earlier
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Stack
 from treatywatch.ingest.catalog import catalog_events
@@ -51,13 +52,16 @@ def platform(servers: Stack) -> Iterator[Stack]:
         status_file = DATA.mine_ban
         imported = post(stack, "/v1/imports/untc?treaty_id=XXVI-5", status_file, "text/csv")
         post(stack, "/v1/resolutions", DATA.resolution, "text/plain")
+        # A resolution whose count of parties the record contradicts: drafted before an accession it does not count.
+        earlier = two_sessions_earlier(DATA.resolution.read_text(encoding="utf-8"))
+        post(stack, "/v1/resolutions", earlier.encode(), "text/plain")
         # Two of the ten instruments the Second Optional Protocol to the ICCPR (IV-12) needs: the depositary's date
         # of entry into force has no count on the record to back it.
         batch = {"events": [second_protocol("ESP", "1991-04-11"), second_protocol("NOR", "1991-09-05")]}
         response = httpx.post(f"{stack.url('ingest')}/v1/events:batch", json=batch, headers=AUTH, timeout=30)
         assert response.status_code == 202, response.text
-        # Every event applied (ingest's catalogue, the status file, the resolution, the two), whatever their order.
-        expected = len(catalog_events()) + imported["events"] + 1 + 2
+        # Every event applied (ingest's catalogue, the status file, the resolutions, the two), whatever their order.
+        expected = len(catalog_events()) + imported["events"] + 2 + 2
         wait_until(lambda: applied(stack) == expected, f"{expected} events applied", timeout_s=60)
         assert seed_verified(stack)
         yield stack
@@ -68,9 +72,10 @@ def second_protocol(participant: str, day: str) -> dict[str, Any]:
     return {"source": "/tests/e2e/dashboard", "type": "treaty.action.recorded", "data": data}
 
 
-def post(stack: Stack, path: str, file: Path, media: str) -> Any:
+def post(stack: Stack, path: str, body: Path | bytes, media: str) -> Any:
     headers = {**AUTH, "Content-Type": media}
-    response = httpx.post(f"{stack.url('ingest')}{path}", content=file.read_bytes(), headers=headers, timeout=60)
+    content = body.read_bytes() if isinstance(body, Path) else body
+    response = httpx.post(f"{stack.url('ingest')}{path}", content=content, headers=headers, timeout=60)
     assert response.status_code == 202, response.text
     return response.json()
 
@@ -337,13 +342,61 @@ def test_the_treaty_page_recomputes_every_number_for_the_chosen_date(page: Page,
         expect(page.locator(f"{where} a")).to_have_text(re.compile("^Download CSV of "))
         check_download(page, platform, where, url, name)
 
-    # The chart marks the resolution about the treaty, and every number has its JSON a click away.
+    # The chart marks the resolutions about the treaty, and every number has its JSON a click away.
     expect(page.locator("#chart a[href='/ui/resolutions/A/RES/64/56']")).to_have_count(1)
     expect(page.locator("#chart").get_by_role("link", name="A/RES/64/56, adopted 2 Dec 2009")).to_have_count(1)
     json_url = page.locator("#json-link").get_attribute("href")
     assert json_url == "/v1/treaties/XXVI-5/participants?as_of=2009-12-02"
     answer = page.request.get(f"{platform.url('registry')}/v1/treaties/XXVI-5/stats?as_of=2009-12-02").json()
     assert answer["parties"] == 156
+    check_accessibility(page)
+
+
+def test_the_treaty_page_charts_each_claim_beside_the_record_and_says_why_they_differ(
+    page: Page, platform: Stack
+) -> None:
+    visit(page, platform, "/ui/treaties/XXVI-5?as_of=2009-12-02")
+    # Each resolution's claim of the number of parties is marked at its date and value beside the parties' line.
+    expect(page.locator("#chart g.claim")).to_have_count(2)
+    expect(page.locator("#chart g.claim.contradicted title")).to_have_text(
+        "A/RES/62/41, 5 Dec 2007: claims 155 parties; the record has 156 (✗ Contradicted)"
+    )
+    expect(page.locator("#chart g.claim.verified title")).to_have_text(
+        "A/RES/64/56, 2 Dec 2009: claims 156 parties; the record has 156 (✓ Verified)"
+    )
+    expect(page.locator("#chart svg desc")).to_contain_text(
+        "2 claims of the number of parties: 1 verified, 1 contradicted by the record."
+    )
+    expect(page.locator("#chart .legend")).to_contain_text("parties claimed, not as recorded")
+    page.locator("#chart").screenshot(path=SHOTS / "treaty-chart.png")
+
+    # The table below lists every claim, oldest first, and why the record differs.
+    expect(page.locator("#treaty-claims tbody tr")).to_have_count(4)
+    expect(page.locator("#treaty-claims tbody tr.verified")).to_have_count(3)
+    contradicted = page.locator("#treaty-claims tbody tr.contradicted")
+    expect(contradicted.locator("td")).to_have_text(
+        [
+            re.compile(r"^A/RES/62/41\s*adopted 5 Dec 2007$"),
+            "States that have ratified or acceded",
+            "155",
+            "156",
+            "✗ Contradicted",
+            "deposits between drafting and adoption: 1 instrument deposited in the 30 days before adoption; the "
+            "record counts 1 party more than claimed, and it counted 155 from 2007-08-15 until 2007-11-19",
+        ]
+    )
+    expect(contradicted.get_by_role("link", name="A/RES/62/41")).to_have_attribute(
+        "href", "/ui/resolutions/A/RES/62/41"
+    )
+    page.locator("#treaty-claims").screenshot(path=SHOTS / "treaty-claims.png")
+    lines = check_download(page, platform, "#claims-download", "/v1/treaties/XXVI-5/claims?limit=1000", "XXVI-5-claims")
+    assert lines[0] == "symbol,adopted_on,kind,claimed,as_of,found,verified,reason,text"
+    assert [line.split(",")[:7] for line in lines[1:5]] == [
+        ["A/RES/62/41", "2007-12-05", "entry_into_force_year", "1999", "2007-12-05", "1999", "true"],
+        ["A/RES/62/41", "2007-12-05", "parties_count", "155", "2007-12-05", "156", "false"],
+        ["A/RES/64/56", "2009-12-02", "entry_into_force_year", "1999", "2009-12-02", "1999", "true"],
+        ["A/RES/64/56", "2009-12-02", "parties_count", "156", "2009-12-02", "156", "true"],
+    ]
     check_accessibility(page)
 
 
@@ -392,8 +445,8 @@ def test_the_treaty_page_says_unknown_without_a_rule_and_shows_where_the_record_
         f"IV-12-participants-{today()}",
     )
     assert lines[1:3] == [
-        "NOR,Norway,party,,ratification,1991-09-05,,false,,,,",
-        "ESP,Spain,party,,ratification,1991-04-11,,false,,,,",
+        "NOR,Norway,party,,ratification,1991-09-05,,false,,,,,,,",
+        "ESP,Spain,party,,ratification,1991-04-11,,false,,,,,,,",
     ]
     page.screenshot(path=SHOTS / "treaty-warnings.png", full_page=True)
     check_accessibility(page)
@@ -476,6 +529,59 @@ def test_the_pages_fit_a_phone_screen(browser: Browser, platform: Stack) -> None
         check_axe(page)
     page.context.close()
     assert errors == []
+
+
+# Near the end: the action it records changes what the tests above read of today.
+def test_the_pages_show_the_notification_beside_the_act_follow_every_page_and_name_the_feeds(
+    page: Page, platform: Stack
+) -> None:
+    reference = "C.N.739.2011.TREATIES-XXVI.5"
+    data = {
+        "treaty_id": "XXVI-5",
+        "participant": "TUV",
+        "action": "accession",
+        "date": "2011-09-13",
+        "notification": reference,
+        "participant_name": "Tuvalu",
+    }
+    event = {
+        "id": f"cn-{uuid.uuid4()}",
+        "source": "/tests/e2e/dashboard",
+        "type": "treaty.action.recorded",
+        "data": data,
+    }
+    response = httpx.post(f"{platform.url('ingest')}/v1/events:batch", json={"events": [event]}, headers=AUTH)
+    assert response.status_code == 202, response.text
+    wait_until(lambda: registry(platform, "/v1/events/latest?limit=1")["items"][0]["id"] == event["id"], "applied")
+
+    # The home page: every treaty counted, past the first page of the list; the latest event with its reference.
+    registered = registry(platform, "/v1/treaties?limit=1000")["count"]
+    assert registry(platform, "/v1/treaties")["next"] is not None and registered > 100
+    visit(page, platform, "/ui/")
+    expect(page.locator("#treaties li.muted")).to_have_text(f"and {registered - 12} more: search above")
+    expect(page.locator("#events li").first).to_contain_text(
+        f"Tuvalu — accession of XXVI-5 on 13 Sep 2011 ({reference})"
+    )
+
+    visit(page, platform, "/ui/treaties/XXVI-5")
+    page.get_by_label("Filter by name or code").fill("Tuvalu")
+    row = page.locator("#participants tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(3).locator(".cn")).to_have_text(reference)
+    assert (
+        page.locator("head link[type='application/atom+xml']").get_attribute("href") == "/v1/treaties/XXVI-5/feed.atom"
+    )
+    expect(page.locator("#feed a")).to_have_attribute("href", "/v1/treaties/XXVI-5/feed.atom")
+
+    visit(page, platform, "/ui/participants/TUV")
+    row = page.locator("#treaties tbody tr", has_text="Mine Ban Convention")
+    expect(row.locator(".cn")).to_have_text(reference)
+    assert (
+        page.locator("head link[type='application/atom+xml']").get_attribute("href") == "/v1/participants/TUV/feed.atom"
+    )
+    feed = page.request.get(f"{platform.url('registry')}/v1/participants/TUV/feed.atom")
+    assert feed.ok and feed.headers["content-type"].startswith("application/atom+xml") and reference in feed.text()
+    check_accessibility(page)
 
 
 # Last: the report it submits changes what the tests above read.

@@ -1,16 +1,27 @@
-"""Ingest's HTTP contract against real processes: auth, bad input, all-or-nothing batches, documents, caps, 503."""
+"""Ingest's HTTP contract against real processes: auth, bad input, all-or-nothing batches, documents (text and PDF),
+caps, 503; the CLI sending a folder of resolutions."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from tests.conftest import DATA, OUTPUT, services_on
+from tests.conftest import DATA, OUTPUT, ROOT, services_on
+from tests.pdfs import image_only_pdf, resolution_pdf
+from tests.resolutions import two_sessions_earlier
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Ports, Stack, free_port
 from treatywatch.common.settings import hash_key
@@ -19,6 +30,7 @@ KEY = "ingest-" + uuid.uuid4().hex
 SUBSCRIPTIONS_ONLY = "subs-" + uuid.uuid4().hex
 SEED = DATA.resolution
 MINE_BAN = DATA.mine_ban
+CLI = [sys.executable, "-m", "treatywatch.cli.main"]
 # Lower than Kafka's 1 MB so that an event over it fits in a body under this module's 200,000-byte limit.
 MAX_EVENT_BYTES = 100_000
 
@@ -109,6 +121,9 @@ def test_bad_bodies_get_a_specific_problem(platform: Stack, body: bytes, media: 
         ("/v1/resolutions", b"{}", "application/json", 415),
         ("/v1/resolutions", b"  \n", "text/plain", 400),
         ("/v1/resolutions", "Résolution".encode("latin-1"), "text/plain", 400),
+        ("/v1/resolutions", b"", "application/pdf", 400),
+        ("/v1/resolutions", image_only_pdf(), "application/pdf", 422),
+        ("/v1/resolutions", b"%PDF-1.7\n" + b"x" * 200_000, "application/pdf", 413),
         ("/v1/imports/untc?treaty_id=XXVI-5", b"Participant,Signature\n", "application/json", 415),
         ("/v1/imports/untc?treaty_id=XXVI-5", "Participant,Signature\nCôte,\n".encode("latin-1"), "text/csv", 400),
         ("/v1/imports/untc?treaty_id=XXVI-5", b"Participant," + b"x" * 200_000, "text/csv", 413),
@@ -187,11 +202,35 @@ def test_a_resolution_with_enormous_paragraphs_is_413_even_on_a_dry_run(platform
         assert "the resolution's event would be at least" in body["detail"]
 
 
-def test_a_parsed_resolution_that_breaks_the_contract_names_each_field(platform: Stack) -> None:
-    # Parsed in a worker process: its refusal comes back pickled, with every field it names.
+def test_a_resolution_lacking_required_fields_is_shown_on_a_dry_run_and_refused_for_publishing(
+    platform: Stack,
+) -> None:
     text = b"A/RES/64/56\n\nThe General Assembly,\n\n1. *Urges* all States to act.\n"
-    body = problem(post(platform, "/v1/resolutions?dry_run=true", text, "text/plain"), 422)
-    assert {e["path"] for e in body["errors"]} == {"title", "adopted_on"}
+    dry = post(platform, "/v1/resolutions?dry_run=true", text, "text/plain")
+    assert dry.status_code == 200, dry.text
+    answer = dry.json()
+    assert [m["field"] for m in answer["missing"]] == ["title", "adopted_on"]
+    assert answer["missing"][1]["reason"].startswith("no adoption date: no line 'Resolution adopted by")
+    found = answer["resolution"]
+    assert (found["symbol"], found["session"], found["title"], found["adopted_on"]) == ("A/RES/64/56", 64, None, None)
+    assert found["committee"] is None and found["claims"] == [] and "id" not in answer
+
+    body = problem(post(platform, "/v1/resolutions", text, "text/plain"), 422)
+    assert body["title"] == "Incomplete resolution"
+    assert body["detail"].startswith("not found: title, adopted_on, which the contract requires")
+    assert [(e["path"], e["message"], e["type"]) for e in body["errors"]] == [
+        (m["field"], m["reason"], "missing") for m in answer["missing"]
+    ]
+    assert body["missing"] == answer["missing"]
+
+
+def test_a_complete_parse_that_breaks_another_limit_names_the_field(platform: Stack) -> None:
+    # Parsed in a worker process: its refusal comes back pickled, with every field it names.
+    text = SEED.read_text(encoding="utf-8").replace("(A/64/391)", f"(A/64/{'3' * 600})")
+    for path in ("/v1/resolutions?dry_run=true", "/v1/resolutions"):
+        body = problem(post(platform, path, text.encode(), "text/plain"), 422)
+        assert body["detail"] == "the parsed resolution does not satisfy the contract"
+        assert [e["path"] for e in body["errors"]] == ["report_symbol"]
 
 
 def test_a_status_file_yielding_more_events_than_the_cap_is_422(platform: Stack) -> None:
@@ -213,6 +252,7 @@ def test_a_resolution_dry_run_parses_without_publishing(platform: Stack) -> None
     response = post(platform, "/v1/resolutions?dry_run=true", SEED.read_bytes(), "text/plain")
     assert response.status_code == 200, response.text
     assert response.json()["resolution"]["symbol"] == "A/RES/64/56"
+    assert response.json()["missing"] == []
     assert "id" not in response.json()
 
 
@@ -250,6 +290,30 @@ def test_the_seed_claim_is_verified_once_the_status_file_is_imported(platform: S
     assert (checked["verified"], checked["expected"], checked["found"]) == (True, 156, 156)
     assert stats["parties"] == 156
     assert registry(platform, "/v1/resolutions/A%2FRES%2F64%2F56")["symbol"] == "A/RES/64/56"
+
+
+def test_a_resolutions_pdf_reaches_the_registry_with_its_claims_verified(platform: Stack) -> None:
+    imported = post(platform, "/v1/imports/untc?treaty_id=XXVI-5", MINE_BAN.read_bytes(), "text/csv")
+    assert imported.status_code == 202, imported.text
+    pdf = resolution_pdf(SEED.read_text(encoding="utf-8"), "A/RES/64/56")
+    dry = post(platform, "/v1/resolutions?dry_run=true", pdf, "application/pdf")
+    assert dry.status_code == 200, dry.text
+    text = post(platform, "/v1/resolutions?dry_run=true", SEED.read_bytes(), "text/plain").json()
+    assert dry.json()["resolution"] == text["resolution"] and dry.json()["missing"] == []
+
+    published = post(platform, "/v1/resolutions", pdf, "application/pdf")
+    assert published.status_code == 202, published.text
+    event_id = published.json()["id"]
+    assert event_id.startswith("resolution:A/RES/64/56:")
+
+    def stored() -> dict[str, Any] | None:
+        doc = httpx.get(f"{platform.url('registry')}/v1/resolutions/64%2F56", timeout=30)
+        return doc.json() if doc.status_code == 200 and doc.json()["event_id"] == event_id else None
+
+    doc = wait_until(stored, "the registry to record the PDF's resolution", timeout_s=60)
+    assert doc is not None and doc["symbol"] == "A/RES/64/56"
+    checked = [(c["kind"], c["value"], c["verified"], c["found"]) for c in doc["claims"]]
+    assert checked == [("entry_into_force_year", 1999, True, 1999), ("parties_count", 156, True, 156)]
 
 
 def test_without_a_broker_ingest_answers_503_with_retry_after(servers: Stack) -> None:
@@ -296,3 +360,57 @@ def test_the_key_goes_in_the_bearer_scheme_which_every_openapi_document_declares
         }
     ingest = httpx.get(f"{platform.url('ingest')}/openapi.json", timeout=10).json()
     assert ingest["paths"]["/v1/events"]["post"]["security"] == [{"HTTPBearer": []}]
+
+
+def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TREATYWATCH_")} | {"COLUMNS": "200"}
+    argv = [*CLI, "ingest", "resolution", *args, "--ingest-url", stack.url("ingest"), "--api-key", KEY]
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def summary_table(stdout: str) -> dict[str, str]:
+    """The cells of the summary table the CLI prints, by column."""
+    lines = stdout.splitlines()
+    at = next(index for index, line in enumerate(lines) if "files" in line and "failures" in line)
+    cells = [re.split("[┃│]", line) for line in (lines[at], lines[at + 2])]
+    return {h.strip(): v.strip() for h, v in zip(*cells, strict=True) if h.strip()}
+
+
+@pytest.fixture
+def folder() -> Iterator[Path]:
+    OUTPUT.mkdir(exist_ok=True)
+    path = Path(tempfile.mkdtemp(dir=OUTPUT, prefix="resolutions-"))
+    seed = SEED.read_text(encoding="utf-8")
+    (path / "A-RES-64-56.txt").write_text(seed, encoding="utf-8")
+    (path / "A-RES-62-41.txt").write_text(two_sessions_earlier(seed), encoding="utf-8")
+    (path / "headless.txt").write_text("A/RES/64/56\n\nThe General Assembly,\n\n1. *Urges* all States to act.\n")
+    (path / "nested").mkdir()
+    (path / "nested" / "A-RES-64-56.PDF").write_bytes(resolution_pdf(seed, "A/RES/64/56"))
+    (path / "README.md").write_text("not read: neither .txt nor .pdf\n")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_the_cli_sends_a_folder_of_resolutions_and_sums_up(platform: Stack, folder: Path) -> None:
+    one = cli(platform, str(folder / "nested" / "A-RES-64-56.PDF"), "--dry-run")
+    assert one.returncode == 0, one.stdout + one.stderr
+    assert json.loads(one.stdout)["resolution"]["symbol"] == "A/RES/64/56"
+
+    dry = cli(platform, str(folder), "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    table = summary_table(dry.stdout)
+    assert (table["files"], table["complete"], table["missing fields"], table["failures"]) == ("4", "3", "2", "0")
+    assert "missing headless.txt: title: no title" in dry.stdout and "dry run: nothing was published" in dry.stdout
+
+    (folder / "minutes.txt").write_text("Minutes of the staff picnic, 3 June.\n")
+    sent = cli(platform, str(folder))
+    assert sent.returncode == 1, sent.stdout + sent.stderr
+    table = summary_table(sent.stdout)
+    assert (table["files"], table["published"], table["missing fields"], table["failures"]) == ("3", "3", "2", "2")
+    assert "failed headless.txt: 422 not found: title, adopted_on, which the contract requires" in sent.stdout
+    assert "failed minutes.txt: 422 not a General Assembly resolution" in sent.stdout
+    wait_until(lambda: registry_has(platform, "A/RES/62/41"), "the folder's resolutions recorded", timeout_s=60)
+
+
+def registry_has(stack: Stack, symbol: str) -> bool:
+    return httpx.get(f"{stack.url('registry')}/v1/resolutions/{quote(symbol, safe='')}", timeout=30).status_code == 200

@@ -3,6 +3,8 @@ signed webhook; the same notification twice, a dry run and a refused body publis
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import random
@@ -23,9 +25,11 @@ import pytest
 from tests.conftest import OUTPUT, ROOT, services_on
 from tests.pdfs import encrypted, image_only_pdf, write_pdf
 from tests.receiver import Received, Receiver, valid_signatures, webhook_receiver
+from tests.unit.test_registry_feeds import NS, atom_checks, text_of
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Stack
 from treatywatch.common.settings import hash_key
+from treatywatch.registry.routes.feeds import entry_id
 
 KEY = "notifications-" + uuid.uuid4().hex
 SUBSCRIPTIONS_ONLY = "subs-" + uuid.uuid4().hex
@@ -165,6 +169,15 @@ def test_a_pdf_reaches_the_registry_and_a_signed_webhook(platform: Stack, hooks:
     [act] = [a for a in poland["actions"] if a["event_id"] == f"cn:{POLAND}"]
     assert (act["notification"], act["effective_date"]) == (POLAND, "2013-06-01")
     assert participant(platform, "POL", "2012-12-26") is None  # not before the deposit
+    # The participant's table names the notification beside the act, and so do both Atom feeds.
+    table = httpx.get(f"{platform.url('registry')}/v1/treaties/XXVI-5/participants?as_of=2013-06-01&format=csv")
+    rows = list(csv.DictReader(io.StringIO(table.text, newline="")))
+    assert next(r for r in rows if r["participant"] == "POL")["consent_notification"] == POLAND
+    for feed in ("/v1/participants/POL/feed.atom", "/v1/treaties/XXVI-5/feed.atom"):
+        root = atom_checks(httpx.get(f"{platform.url('registry')}{feed}", timeout=30).content)
+        [entry] = [e for e in root.findall("a:entry", NS) if text_of(e, "a:id") == entry_id(f"cn:{POLAND}")]
+        assert POLAND in text_of(entry, "a:summary")
+        assert text_of(entry, "a:title") == "Poland: ratification of the Mine Ban Convention"
 
     [webhook, *_] = wait_until(lambda: delivered(hooks, f"cn:{POLAND}"), "the webhook")
     assert valid_signatures(hooks.secret, webhook)
@@ -203,14 +216,54 @@ def test_a_dry_run_answers_the_events_and_publishes_nothing(platform: Stack) -> 
     assert event["id"] not in applied_ids(platform)
 
 
-def test_an_entry_into_force_is_read_and_not_yet_published(platform: Stack) -> None:
-    for query, status in (("?dry_run=true", 200), ("", 202)):
-        response = post(platform, fixture("XXVI-5-1998-entry-into-force"), "text/plain", query)
-        assert response.status_code == status, response.text
-        answer = response.json()
-        assert answer["events"] == []
-        assert answer["warnings"] == ["the treaty's entry into force is parsed but not yet recorded"]
-        assert (answer["notification"]["kind"], answer["notification"]["date"]) == ("entry_into_force", "1999-03-01")
+ENTRY = "C.N.522.1998.TREATIES-XXVI.5"
+
+
+def test_an_entry_into_force_reaches_the_treaty_in_the_registry_and_a_webhook(platform: Stack) -> None:
+    with webhook_receiver() as receiver:
+        subscription = {"url": receiver.url, "event_types": ["treaty.*"], "filter": {"treaty_ids": ["XXVI-5"]}}
+        created = httpx.post(f"{platform.url('notify')}/v1/subscriptions", json=subscription, headers=auth())
+        assert created.status_code == 201, created.text
+        for query, status in (("?dry_run=true", 200), ("", 202)):
+            response = post(platform, fixture("XXVI-5-1998-entry-into-force"), "text/plain", query)
+            assert response.status_code == status, response.text
+            answer = response.json()
+            assert answer["warnings"] == []
+            assert (answer["notification"]["kind"], answer["notification"]["date"]) == (
+                "entry_into_force",
+                "1999-03-01",
+            )
+            [event] = answer["events"]
+            assert (event["id"], event["type"], event["subject"]) == (
+                f"cn:{ENTRY}",
+                "treaty.entered_into_force",
+                "XXVI-5",
+            )
+            assert event["data"] == {
+                "treaty_id": "XXVI-5",
+                "date": "1999-03-01",
+                "notification": ENTRY,
+                "article": "article 17 (1)",
+            }
+
+        def stated() -> Any:
+            treaty = get(platform, "/v1/treaties/XXVI-5")
+            return treaty if treaty and treaty.get("stated_entry_into_force") else None
+
+        treaty = wait_until(stated, "the entry into force on the treaty")
+        assert treaty["stated_entry_into_force"] == {
+            "date": "1999-03-01",
+            "notification": ENTRY,
+            "article": "article 17 (1)",
+        }
+        # The catalogue's rules state the same date: it is the stated one, and the notification does not disagree.
+        assert treaty["entry_into_force_dates"]["stated"] == "1999-03-01"
+        assert not [w for w in treaty["warnings"] if ENTRY in w]
+        [webhook] = wait_until(
+            lambda: [r for r in receiver.requests if json.loads(r.body)["id"] == f"cn:{ENTRY}"], "the webhook"
+        )
+        body = json.loads(webhook.body)
+        assert (body["type"], body["data"]["notification"]) == ("treaty.entered_into_force", ENTRY)
 
 
 def test_a_stated_date_the_rules_contradict_is_published_with_a_warning(platform: Stack) -> None:
@@ -222,6 +275,48 @@ def test_a_stated_date_the_rules_contradict_is_published_with_a_warning(platform
         "the notification states 2017-10-28 for the withdrawal; Article 127(1) gives 2017-10-27"
     ]
     assert answer["events"][0]["data"]["effective_date"] == "2017-10-28"
+
+
+def test_a_correction_applies_to_an_act_sent_from_elsewhere_under_the_notification_it_names(platform: Stack) -> None:
+    named, correcting = "C.N.77.2014.TREATIES-XXVI.5", "C.N.78.2014.TREATIES-XXVI.5"
+    # Somalia's accession as an office sent it, with its own id and the notification it cites.
+    sent = {
+        "id": f"office-{uuid.uuid4()}",
+        "type": "treaty.action.recorded",
+        "source": "/tests/notifications",
+        "data": {
+            "treaty_id": "XXVI-5",
+            "participant": "SOM",
+            "action": "accession",
+            "date": "2012-04-17",
+            "notification": named,
+        },
+    }
+    accepted = httpx.post(f"{platform.url('ingest')}/v1/events", json=sent, headers=auth(), timeout=30)
+    assert accepted.status_code == 202, accepted.text
+    correction = (
+        fixture("POL-2013-correction-XXVI-5")
+        .replace("C.N.45.2013", correcting.removesuffix(".TREATIES-XXVI.5"))
+        .replace("C.N.1.2013", named.removesuffix(".TREATIES-XXVI.5"))
+        .replace("POLAND: RATIFICATION", "SOMALIA: ACCESSION")
+        .replace("for Poland", "for Somalia")
+        .replace("27 December 2012", "16 April 2012")
+        .replace("1 June 2013", "1 October 2012")
+        .replace("1 July 2013", "1 November 2012")
+    )
+    response = post(platform, correction, "text/plain")
+    assert response.status_code == 202, response.text
+    [event] = response.json()["events"]
+    assert (event["data"]["corrects"], event["data"]["date"]) == (f"cn:{named}", "2012-04-16")
+
+    def corrected() -> Any:
+        entries = [i for i in (get(platform, "/v1/treaties?participant=SOM") or {}).get("items", [])]
+        return entries[0] if entries and entries[0].get("superseded") else None
+
+    entry = wait_until(corrected, "the correction applied to the act sent from elsewhere")
+    assert [a["event_id"] for a in entry["superseded"]] == [sent["id"]]
+    assert [(a["event_id"], a["date"]) for a in entry["actions"]] == [(f"cn:{correcting}", "2012-04-16")]
+    assert entry["consent"] == {"action": "accession", "date": "2012-04-16"}
 
 
 def test_a_correction_replaces_the_act_it_corrects_and_the_history_keeps_both(platform: Stack) -> None:
@@ -357,7 +452,7 @@ def folder() -> Iterator[Path]:
 def test_the_cli_sends_a_folder_and_lists_what_failed(platform: Stack, folder: Path) -> None:
     dry = cli(platform, str(folder), "--dry-run")
     assert dry.returncode == 0, dry.stdout + dry.stderr
-    assert "dry run" in dry.stdout and "entry into force is parsed but not yet recorded" in dry.stdout
+    assert "dry run" in dry.stdout
 
     (folder / "minutes.txt").write_text("Minutes of the staff picnic, 3 June.\n")
     sent = cli(platform, str(folder))
@@ -366,7 +461,7 @@ def test_the_cli_sends_a_folder_and_lists_what_failed(platform: Stack, folder: P
     at = next(index for index, line in enumerate(lines) if "files" in line and "failures" in line)
     cells = [re.split("[┃│]", line) for line in (lines[at], lines[at + 2])]
     table = {h.strip(): v.strip() for h, v in zip(*cells, strict=True) if h.strip()}
-    assert (table["files"], table["events"], table["failures"]) == ("4", "3", "1")
+    assert (table["files"], table["events"], table["failures"]) == ("4", "4", "1")
     assert "failed minutes.txt: 422 not a depositary notification" in sent.stdout
     assert "XXVII-7-d is not in ingest's catalogue" in sent.stdout
     wait_until(lambda: "cn:C.N.13.2015.TREATIES-XVIII.10" in applied_ids(platform), "the PDF's accession applied")

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -18,8 +18,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from tests.conftest import DATA, services_on
+from tests.unit.test_registry_feeds import NS, atom_checks, feedparser_reads, text_of
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Stack
+from treatywatch.registry.routes.feeds import entry_id
 
 KEY = "registry-api-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -518,8 +520,12 @@ def test_the_participants_and_the_timeline_download_as_csv(platform: Stack) -> N
         "withdrawal_date",
         "withdrawal_effective_on",
         "warnings",
+        "signature_notification",
+        "consent_notification",
+        "withdrawal_notification",
     ]
-    assert ["AFG", "Afghanistan", "party", "", "accession", "2002-09-11", "2003-03-01", "true", "", "", "", ""] in rows
+    afghanistan = ["AFG", "Afghanistan", "party", "", "accession", "2002-09-11", "2003-03-01", "true", "", "", "", ""]
+    assert [*afghanistan, "", "", ""] in rows
     assert len(rows) == 1 + 156
     # The Accept header asks as well; JSON stays the default, and what a browser sends.
     by_header, same = csv_of(
@@ -570,6 +576,9 @@ def test_the_reports_and_a_participants_treaties_download_as_csv(platform: Stack
         "",
         "",
         "",
+        "",
+        "",
+        "",
     ]
 
 
@@ -599,3 +608,180 @@ def test_the_openapi_document_gives_each_table_its_csv_answer(platform: Stack) -
         assert "$ref" in str(content["application/json"]["schema"]), path
         assert content["text/csv"]["schema"] == {"type": "string"} and "\r\n" in content["text/csv"]["example"], path
         assert any(p["name"] == "format" and p["in"] == "query" for p in operation["parameters"]), path
+
+
+# Pagination: every list endpoint answers at most `limit` items and `next`; pages follow one another without
+# overlap or gap.
+
+
+def walk(stack: Stack, path: str, limit: int, key: Callable[[Any], Any]) -> list[Any]:
+    """The keys of every item of a list, page by page of `limit` following `next`: every page full but the last."""
+    keys: list[Any] = []
+    after: str | None = None
+    while True:
+        query = f"{'&' if '?' in path else '?'}limit={limit}" + (f"&after={quote(after, safe='')}" if after else "")
+        page = get(stack, path + query)
+        assert len(page["items"]) <= limit and page.get("count", len(page["items"])) == len(page["items"])
+        keys += [key(item) for item in page["items"]]
+        if page["next"] is None:
+            return keys
+        assert len(page["items"]) == limit
+        after = page["next"]
+
+
+def treaty_of(item: Any) -> Any:
+    return item["treaty_id"]
+
+
+@pytest.fixture(scope="module")
+def paged(platform: Stack) -> Stack:
+    """Iceland in four treaties (two with a reporting rule of their own), and five meetings, two on one day."""
+    wait_until(lambda: seed_verified(platform), "the status file applied", timeout_s=60)
+    rules = {
+        "entry_into_force": {"instruments": 1, "delay": {}},
+        "later_participants": {},
+        "reporting": {"initial_within_days": 30, "annual_due": "03-31", "kind": "annual"},
+    }
+    events: list[dict[str, Any]] = [
+        {"type": "treaty.registered", "data": {"treaty_id": t, "title": f"Treaty {t}", "rules": rules}}
+        for t in ("ext:pages", "ext:pages-2")
+    ]
+    events += [
+        {"type": "treaty.action.recorded", "data": {"treaty_id": t, "participant": "ISL", "action": a, "date": d}}
+        for t, a, d in (
+            ("ext:pages", "ratification", "2010-01-01"),
+            ("ext:pages-2", "accession", "2011-01-01"),
+            ("IV-4", "ratification", "1979-08-22"),
+        )
+    ]
+    events += [
+        {
+            "type": "meeting.recorded",
+            "data": {"treaty_id": "ext:pages", "kind": kind, "ordinal": n, "place": "Geneva", "start": day, "end": day},
+        }
+        for kind, n, day in (
+            ("msp", 1, "2011-05-02"),
+            ("msp", 2, "2012-05-02"),
+            ("intersessional", 1, "2012-05-02"),
+            ("msp", 3, "2013-05-02"),
+            ("review_conference", 1, "2014-05-02"),
+        )
+    ]
+    post_events(platform, events)
+    wait_until(lambda: get(platform, "/v1/participants/ISL")["count"] == 4, "Iceland's treaties applied")
+    wait_until(lambda: get(platform, "/v1/treaties/ext:pages/meetings")["count"] == 5, "the meetings applied")
+    return platform
+
+
+ICELAND = ["IV-4", "XXVI-5", "ext:pages", "ext:pages-2"]
+
+
+def test_the_treaties_and_a_participants_treaties_page_in_id_order(paged: Stack) -> None:
+    # The registered treaties: 100 by default, every one with a larger limit, in id order.
+    everything = [t["treaty_id"] for t in get(paged, "/v1/treaties?limit=1000")["items"]]
+    assert everything == sorted(set(everything)) and len(everything) > 100
+    first = get(paged, "/v1/treaties")
+    assert [t["treaty_id"] for t in first["items"]] == everything[:100] and first["next"] == everything[99]
+    assert walk(paged, "/v1/treaties", 7, treaty_of) == everything
+    assert walk(paged, "/v1/treaties?participant=ISL", 1, treaty_of) == ICELAND
+    assert walk(paged, "/v1/participants/ISL", 3, treaty_of) == ICELAND
+    second = get(paged, "/v1/participants/ISL?limit=3&after=ext%3Apages")
+    # The counts are of every treaty, whichever the page.
+    assert (second["party"], second["count"], [t["treaty_id"] for t in second["items"]]) == (4, 1, ["ext:pages-2"])
+    assert walk(paged, "/v1/participants/ISL/reports?as_of=2020-01-01", 2, treaty_of) == ICELAND[1:]
+    assert get(paged, "/v1/treaties?limit=1001", 422)["errors"][0]["path"] == "query.limit"
+
+
+def test_a_treatys_participants_reports_and_meetings_page_in_their_order(paged: Stack) -> None:
+    for path in ("/v1/treaties/XXVI-5/participants?as_of=2009-12-02", "/v1/treaties/XXVI-5/reports?as_of=2009-12-02"):
+        whole = get(paged, path)
+        assert whole["next"] is None and whole["count"] == len(whole["items"]) >= 156
+        assert walk(paged, path, 40, lambda p: p["participant"]) == [p["participant"] for p in whole["items"]]
+    path = "/v1/treaties/XXVI-5/participants?as_of=2009-12-02&status=party"
+    assert walk(paged, path, 50, lambda p: p["name"]) == [p["name"] for p in get(paged, path)["items"]]
+
+    meetings = walk(paged, "/v1/treaties/ext:pages/meetings", 2, lambda m: (m["start"], m["kind"], m["ordinal"]))
+    assert meetings == sorted(meetings) and len(meetings) == 5
+    assert get(paged, "/v1/treaties/ext:pages/meetings?after=nonsense", 422)["errors"][0]["path"] == "query.after"
+
+
+def test_a_search_pages_each_kind_with_one_cursor_and_a_csv_links_its_next_page(paged: Stack) -> None:
+    whole = get(paged, "/v1/search?q=Convention&limit=1000")
+    assert whole["next"] is None
+    found: dict[str, list[Any]] = {"treaties": [], "participants": [], "resolutions": []}
+    after = None
+    while True:
+        page = get(paged, "/v1/search?q=Convention&limit=5" + (f"&after={after}" if after else ""))
+        assert page["count"] == whole["count"]
+        for kind in found:
+            found[kind] += page[kind]
+        if page["next"] is None:
+            break
+        after = page["next"]
+    assert found == {kind: whole[kind] for kind in found} and len(found["treaties"]) > 5
+
+    # A CSV download is the page its JSON would be, and links to the next one.
+    response, rows = csv_of(paged, "/v1/treaties/XXVI-5/participants?as_of=2009-12-02&limit=10&format=csv")
+    link = response.headers["link"]
+    assert len(rows) == 11 and link.endswith('>; rel="next"')
+    _, following = csv_of(paged, link.removeprefix("<").split(">;")[0].removeprefix(paged.url("registry")))
+    whole_csv, whole_rows = csv_of(paged, "/v1/treaties/XXVI-5/participants?as_of=2009-12-02&format=csv")
+    assert "link" not in whole_csv.headers and following[0] == rows[0]
+    assert whole_rows[1:21] == rows[1:] + following[1:11]
+
+
+# The Atom feeds of the actions recorded
+
+
+def audit_trail(stack: Stack) -> list[Any]:
+    events: list[Any] = []
+    after = "0"
+    while page := get(stack, f"/v1/events?after={after}&limit=1000")["items"]:
+        events += page
+        after = str(page[-1]["seq"])
+    return events
+
+
+def test_the_atom_feeds_of_a_treaty_and_a_participant(platform: Stack) -> None:
+    wait_until(lambda: seed_verified(platform), "the status file applied", timeout_s=60)
+    reference = "C.N.739.2011.TREATIES-XXVI.5"
+    tuvalu = action(f"feed-{uuid.uuid4()}", "TUV", "accession", "2011-09-13", notification=reference)
+    tuvalu["data"]["participant_name"] = "Tuvalu"
+    post_events(platform, [tuvalu])
+    registry = platform.url("registry")
+
+    def fed() -> bytes | None:
+        response = httpx.get(f"{registry}/v1/treaties/XXVI-5/feed.atom", timeout=30)
+        assert response.status_code == 200 and response.headers["content-type"].startswith("application/atom+xml")
+        return response.content if entry_id(tuvalu["id"]).encode() in response.content else None
+
+    document = wait_until(fed, "Tuvalu's accession in the feed")
+    assert document is not None
+    root = atom_checks(document)
+    entries = root.findall("a:entry", NS)
+    # The latest 50 actions on the treaty, newest first, as the audit trail applied them.
+    applied = [e for e in audit_trail(platform) if e["type"] == "treaty.action.recorded"]
+    latest = [e["id"] for e in reversed(applied) if e["data"]["treaty_id"] == "XXVI-5"][:50]
+    assert [text_of(e, "a:id") for e in entries] == [entry_id(i) for i in latest]
+    updated = [text_of(e, "a:updated") for e in entries]
+    assert updated == sorted(updated, reverse=True) and text_of(root, "a:updated") == updated[0]
+    newest = entries[0]
+    assert text_of(newest, "a:title") == "Tuvalu: accession of the Mine Ban Convention"
+    assert reference in text_of(newest, "a:summary") and "13 September 2011" in text_of(newest, "a:summary")
+    alternate = newest.find("a:link[@rel='alternate']", NS)
+    assert alternate is not None and alternate.attrib["href"] == f"{registry}/ui/participants/TUV"
+    assert root.find("a:link[@rel='self']", NS).attrib["href"] == f"{registry}/v1/treaties/XXVI-5/feed.atom"  # type: ignore[union-attr]
+    three = atom_checks(httpx.get(f"{registry}/v1/treaties/XXVI-5/feed.atom?limit=3", timeout=30).content)
+    assert [text_of(e, "a:id") for e in three.findall("a:entry", NS)] == [entry_id(i) for i in latest[:3]]
+
+    mine = atom_checks(httpx.get(f"{registry}/v1/participants/TUV/feed.atom", timeout=30).content)
+    assert text_of(mine, "a:title") == "Tuvalu: actions recorded"
+    assert text_of(mine.findall("a:entry", NS)[0], "a:id") == entry_id(tuvalu["id"])
+    feedparser_reads(httpx.get(f"{registry}/v1/participants/TUV/feed.atom", timeout=30).content)
+    for missing in ("/v1/treaties/XXVI-404/feed.atom", "/v1/participants/Atlantis/feed.atom"):
+        assert get(platform, missing, 404)["status"] == 404
+    # The dashboard's pages name their feed for feed readers.
+    page = httpx.get(f"{registry}/ui/treaties/XXVI-5", timeout=30).text
+    assert (
+        '<link rel="alternate" type="application/atom+xml"' in page and 'href="/v1/treaties/XXVI-5/feed.atom"' in page
+    )

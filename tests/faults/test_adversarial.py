@@ -47,7 +47,7 @@ REVIEW = [
         "/v1/resolutions",
         "The General Assembly,\n\nRecalling" + " " * 20_000 + "its resolutions\n",
         "text/plain",
-        "does not satisfy the contract",
+        "not found: symbol, session, title, adopted_on, which the contract requires",
         id="recalling",
     ),
     pytest.param(
@@ -93,6 +93,8 @@ HOSTILE_NOTIFICATIONS = [
         id="cn-quotes",
     ),
     pytest.param(NOTIFICATIONS, content_bomb(10_000_000), "application/pdf", "took longer than", id="cn-pdf-bomb"),
+    # A resolution's PDF is extracted in the worker too, within the same limit.
+    pytest.param("/v1/resolutions", content_bomb(10_000_000), "application/pdf", "took longer than", id="res-pdf-bomb"),
 ]
 
 

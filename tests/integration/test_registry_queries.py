@@ -18,6 +18,7 @@ from treatywatch.cli.stack import Stack
 from treatywatch.common.mongo import Document
 from treatywatch.common.rules import MINE_BAN_RULES
 from treatywatch.registry import store
+from treatywatch.registry.domain import StatedEntry
 
 
 @pytest.fixture
@@ -51,6 +52,9 @@ def stages(plan: Any) -> list[str]:
 
 QUERIES = {
     "treaties": lambda db: store.treaties_query(db),
+    "treaties after": lambda db: store.treaties_query(db, "T-3", 10),
+    "feed of a treaty": lambda db: store.treaty_feed_query(db, "XXVI-5", 50),
+    "feed of a participant": lambda db: store.participant_feed_query(db, "NOR", 50),
     "actions of a treaty": lambda db: store.actions_query(db, "XXVI-5"),
     "treaties of a participant": lambda db: store.treaties_of_query(db, "NOR"),
     "revisions": lambda db: store.revisions_query(db, ["XXVI-5", "XXVI-3"]),
@@ -143,3 +147,71 @@ async def test_a_treaty_under_an_own_id_is_stored_and_viewed_like_any_other(
     assert (view.record.entry.on, view.record.entry.shown) == (date(1970, 3, 5), "stated")
     assert view.record.stats(date(1971, 1, 1)).in_force == 1
     assert await store.treaties_of(db, "USA") == ["ext:npt"]
+
+
+async def test_a_correction_applies_to_an_act_recorded_elsewhere_under_the_notification_it_names(
+    client: AsyncMongoClient[Document], db: AsyncDatabase[Document]
+) -> None:
+    views = store.TreatyViews(db)
+    # Poland's ratification sent directly (its own id), citing the notification; the correction names that one's id.
+    sent = action("office:POL:1", "POL", "2012-12-28", notification="C.N.1.2013.TREATIES-XXVI.5")
+    fix = action(
+        "cn:C.N.45.2013.TREATIES-XXVI.5",
+        "POL",
+        "2012-12-27",
+        notification="C.N.45.2013.TREATIES-XXVI.5",
+        corrects="cn:C.N.1.2013.TREATIES-XXVI.5",
+    )
+    await apply(client, db, [sent, fix])
+    view = await views.get("XXVI-5")
+    assert view is not None
+    assert [a.event_id for a in view.record.currents["POL"]] == ["cn:C.N.45.2013.TREATIES-XXVI.5"]
+    assert [a.event_id for a in view.record.superseded["POL"]] == ["office:POL:1"]
+    # The history keeps both records; the one the correction names by id, once it arrives, is the one replaced.
+    ingested = action("cn:C.N.1.2013.TREATIES-XXVI.5", "POL", "2012-12-28", notification="C.N.1.2013.TREATIES-XXVI.5")
+    await apply(client, db, [ingested])
+    again = await views.get("XXVI-5")
+    assert again is not None and again.revision > view.revision
+    assert [a.event_id for a in again.record.superseded["POL"]] == ["cn:C.N.1.2013.TREATIES-XXVI.5"]
+    assert {d["_id"] async for d in db.events.find({"participant": "POL"}, {"_id": 1})} == {
+        "office:POL:1",
+        "cn:C.N.1.2013.TREATIES-XXVI.5",
+        "cn:C.N.45.2013.TREATIES-XXVI.5",
+    }
+
+
+async def test_a_notified_entry_into_force_is_kept_on_the_treaty_and_read_as_its_stated_date(
+    client: AsyncMongoClient[Document], db: AsyncDatabase[Document]
+) -> None:
+    views = store.TreatyViews(db)
+    notified = event(
+        "treaty.entered_into_force",
+        {"treaty_id": "XXVI-5", "date": "1999-03-01", "notification": "C.N.522.1998.TREATIES-XXVI.5"},
+        "cn:C.N.522.1998.TREATIES-XXVI.5",
+    )
+    # Before the treaty is registered: known by the stated date alone, and not listed as registered.
+    await apply(client, db, [notified])
+    alone = await views.get("XXVI-5")
+    assert alone is not None and alone.treaty is None
+    assert (alone.record.entry.on, alone.record.entry.shown) == (date(1999, 3, 1), "stated")
+    assert await store.treaties(db) == []
+    # Registered without a stated date of its own: the notification's is the rules' stated date.
+    assert MINE_BAN_RULES.entry_into_force is not None
+    unstated = MINE_BAN_RULES.model_copy(
+        update={"entry_into_force": MINE_BAN_RULES.entry_into_force.model_copy(update={"stated_date": None})}
+    )
+    registered = event(
+        "treaty.registered", {"treaty_id": "XXVI-5", "title": "Mine Ban", "rules": unstated.model_dump(mode="json")}
+    )
+    await apply(client, db, [registered, action("nor", "NOR", "1998-07-09")])
+    view = await views.get("XXVI-5")
+    assert view is not None and view.treaty is not None and view.treaty["title"] == "Mine Ban"
+    assert view.record.notified == StatedEntry(date(1999, 3, 1), "C.N.522.1998.TREATIES-XXVI.5")
+    assert view.record.entry.stated == date(1999, 3, 1) and view.record.entry.computed is None
+    assert [d["_id"] for d in await store.treaties(db)] == ["XXVI-5"]
+    doc = await db.treaties.find_one({"_id": "XXVI-5"})
+    assert doc is not None and doc["stated_entry_into_force"] == {
+        "date": "1999-03-01",
+        "notification": "C.N.522.1998.TREATIES-XXVI.5",
+        "event_id": "cn:C.N.522.1998.TREATIES-XXVI.5",
+    }

@@ -21,9 +21,12 @@ from treatywatch.common.events import (
     MeetingRecorded,
     ReportSubmitted,
     ResolutionAdopted,
+    TreatyEnteredIntoForce,
     TreatyRegistered,
     TreatyRegisteredEvent,
     event_from_dict,
+    notification_event_id,
+    notification_reference,
     parse_event,
     partition_key,
     to_json,
@@ -122,6 +125,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "submitted_on": "2024-04-30",
         },
     },
+    "treaty.entered_into_force": {
+        "id": "evt-entry-1",
+        "source": "/tests/unit",
+        "time": "2024-05-02T09:30:00.250000Z",
+        "type": "treaty.entered_into_force",
+        "data": {
+            "treaty_id": "XXVI-5",
+            "date": "1999-03-01",
+            "notification": "C.N.522.1998.TREATIES-XXVI.5",
+            "article": "article 17 (1)",
+        },
+    },
 }
 
 # The required data fields, as docs/contract.md lists them (required fields first in its table).
@@ -131,6 +146,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "resolution.adopted": ("symbol", "session", "title", "adopted_on"),
     "meeting.recorded": ("treaty_id", "kind", "ordinal", "place", "start", "end"),
     "report.submitted": ("treaty_id", "participant", "kind", "period", "submitted_on"),
+    "treaty.entered_into_force": ("treaty_id", "date"),
 }
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "treaty.registered": TreatyRegistered,
@@ -138,6 +154,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "resolution.adopted": ResolutionAdopted,
     "meeting.recorded": MeetingRecorded,
     "report.submitted": ReportSubmitted,
+    "treaty.entered_into_force": TreatyEnteredIntoForce,
 }
 
 
@@ -355,6 +372,7 @@ def test_partition_key_of_the_other_types() -> None:
     assert partition_key(event_from_dict(example("treaty.registered"))) == "XXVI-5"
     assert partition_key(event_from_dict(example("resolution.adopted"))) == "A/RES/64/56"
     assert partition_key(event_from_dict(example("meeting.recorded"))) == "XXVI-5"
+    assert partition_key(event_from_dict(example("treaty.entered_into_force"))) == "XXVI-5"
     report = event_from_dict(example("report.submitted"))
     assert partition_key(report) == "XXVI-5/NOR" == partition_key(event_from_dict(action("NOR")))
 
@@ -495,3 +513,11 @@ def test_the_treaty_id_pattern_is_linear() -> None:
         assert re.fullmatch(pattern, near_miss) is None
         assert field_errors(action("NOR", treaty_id=near_miss), "data", "treaty_id")
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_notifications_event_id_names_its_reference_and_no_other_id_does() -> None:
+    reference = "C.N.1.2013.TREATIES-XXVI.5"
+    assert notification_event_id(reference) == f"cn:{reference}"
+    assert notification_reference(notification_event_id(reference)) == reference
+    for other in ("untc:XXVI-5:POL:ratification:2012-12-27", reference, "cn:", "CN:x", "evt-1"):
+        assert notification_reference(other) is None, other

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from treatywatch.common.events import ActionRecorded, ActionRecordedEvent, Event
-from treatywatch.common.kafka import Publisher
-from treatywatch.common.settings import Settings
+from tests.doubles import Inline, Recorder
+from treatywatch.common.events import (
+    ActionRecorded,
+    ActionRecordedEvent,
+    TreatyEnteredIntoForce,
+    TreatyEnteredIntoForceEvent,
+)
 from treatywatch.ingest.notification import (
     MAX_CHARS,
     MAX_LINE_CHARS,
@@ -28,7 +31,6 @@ from treatywatch.ingest.notification import (
     parse_notification,
 )
 from treatywatch.ingest.service import (
-    ENTRY_INTO_FORCE_NOT_RECORDED,
     EventTooLarge,
     Limits,
     NotificationRead,
@@ -36,10 +38,7 @@ from treatywatch.ingest.service import (
     publish_notification,
     read_notification,
 )
-from treatywatch.ingest.workers import ParseWorkers
 
-P = ParamSpec("P")
-T = TypeVar("T")
 NO_REFERENCE, NO_ACTION, NO_DATE = "no C.N. reference", "no participant/action line", "no date of the act"
 UK = "United Kingdom of Great Britain and Northern Ireland"
 EFFECTED = "The above action was effected on 27 December 2012."
@@ -952,14 +951,8 @@ EVENTS: dict[str, tuple[list[tuple[str, str, str | None, str | None]], list[str]
         [("cn:C.N.950.2010.TREATIES-IV.15", "formal_confirmation", "2011-01-22", None)], [],
     ),
     "USA-2013-signature-XXVI-8": ([("cn:C.N.542.2013.TREATIES-XXVI.8", "signature", None, None)], []),
-    "XXVI-5-1998-entry-into-force": ([], [ENTRY_INTO_FORCE_NOT_RECORDED]),
     "POL-2013-correction-XXVI-5": (
-        [("cn:C.N.45.2013.TREATIES-XXVI.5", "ratification", "2013-06-01", "cn:C.N.1.2013.TREATIES-XXVI.5")],
-        [
-            "corrects event cn:C.N.1.2013.TREATIES-XXVI.5, the act as ingested from its notification; an act recorded "
-            "from elsewhere (a UNTC status file, an event sent directly) has another id, which this correction leaves "
-            "in the record"
-        ],
+        [("cn:C.N.45.2013.TREATIES-XXVI.5", "ratification", "2013-06-01", "cn:C.N.1.2013.TREATIES-XXVI.5")], [],
     ),
 }  # fmt: skip
 
@@ -968,8 +961,14 @@ def events_of(text: str) -> NotificationRead:
     return notification_events(parse_notification(text))
 
 
+def acts(read: NotificationRead) -> list[ActionRecordedEvent]:
+    """The participants' acts a notification announced: every event but a treaty's own entry into force."""
+    assert all(isinstance(e, ActionRecordedEvent) for e in read.events)
+    return [e for e in read.events if isinstance(e, ActionRecordedEvent)]
+
+
 def test_every_fixture_has_its_events() -> None:
-    assert sorted(EVENTS) == sorted(EXPECTED)
+    assert sorted(EVENTS) == sorted(ACTS)
 
 
 @pytest.mark.parametrize("name", sorted(EVENTS))
@@ -978,11 +977,11 @@ def test_each_fixture_publishes_its_acts_under_ids_of_its_reference(name: str) -
     expected_events, expected_warnings = EVENTS[name]
     got = [
         (e.id, e.data.action, e.data.effective_date.isoformat() if e.data.effective_date else None, e.data.corrects)
-        for e in read.events
+        for e in acts(read)
     ]
     assert got == expected_events
     assert read.warnings == [*read.notification.warnings, *expected_warnings]
-    for event in read.events:
+    for event in acts(read):
         assert (event.type, event.source) == ("treaty.action.recorded", "/treatywatch/ingest/notifications")
         assert event.data.notification == read.notification.reference
         assert event.data.date == read.notification.date
@@ -990,7 +989,7 @@ def test_each_fixture_publishes_its_acts_under_ids_of_its_reference(name: str) -
 
 def test_the_binding_act_keeps_the_stated_date_and_the_data_the_parser_gives() -> None:
     parsed = parse_fixture("POL-2012-ratification-XXVI-5")
-    (event,) = notification_events(parsed).events
+    (event,) = acts(notification_events(parsed))
     assert event.data == ActionRecorded.model_validate(action_data(parsed))
     assert event.id == "cn:C.N.1.2013.TREATIES-XXVI.5"
 
@@ -998,12 +997,12 @@ def test_the_binding_act_keeps_the_stated_date_and_the_data_the_parser_gives() -
 def test_the_same_notification_gets_the_same_ids_whatever_its_layout() -> None:
     first = read_notification(fixture("FIN-2012-accession-XXVI-5"))
     again = read_notification(fixture("FIN-2012-accession-XXVI-5-bilingual"))
-    assert [(e.id, e.data) for e in first.events] == [(e.id, e.data) for e in again.events]
+    assert [(e.id, e.data) for e in acts(first)] == [(e.id, e.data) for e in acts(again)]
 
 
 def test_a_ratification_with_a_reservation_is_two_acts_the_statement_with_its_text() -> None:
     parsed = parse_fixture("SOM-2015-ratification-IV-11")
-    act, reservation = notification_events(parsed).events
+    act, reservation = acts(notification_events(parsed))
     assert (act.data.action, act.data.text, act.data.effective_date) == ("ratification", None, d("2015-10-31"))
     assert (reservation.id, reservation.data.action) == (f"cn:{parsed.reference}:reservation", "reservation")
     assert reservation.data.text == parsed.text and reservation.data.effective_date is None
@@ -1020,17 +1019,17 @@ def test_reservations_and_declarations_are_one_act_each() -> None:
         )
     )
     ref = "cn:C.N.1.2013.TREATIES-XXVI.5"
-    assert [(e.id, e.data.action) for e in read.events] == [
+    assert [(e.id, e.data.action) for e in acts(read)] == [
         (ref, "ratification"),
         (f"{ref}:reservation", "reservation"),
         (f"{ref}:declaration", "declaration"),
     ]
-    assert [e.data.text for e in read.events] == [None, STATEMENT.strip('"'), STATEMENT.strip('"')]
+    assert [e.data.text for e in acts(read)] == [None, STATEMENT.strip('"'), STATEMENT.strip('"')]
     assert "one text holds the reservation and declaration: each of their events carries it whole" in read.warnings
 
 
 def test_a_statement_on_its_own_is_one_act_with_its_text() -> None:
-    (event,) = events_of(compose("POLAND: DECLARATION", EFFECTED, STATEMENT)).events
+    (event,) = acts(events_of(compose("POLAND: DECLARATION", EFFECTED, STATEMENT)))
     assert (event.id, event.data.action, event.data.text) == (
         "cn:C.N.1.2013.TREATIES-XXVI.5",
         "declaration",
@@ -1048,7 +1047,7 @@ def test_a_correction_corrects_the_event_of_the_notification_it_names() -> None:
         reference="Reference: C.N.40.2013.TREATIES-XXVI.5 (Depositary Notification)",
         issued="14 January 2013",
     )
-    (event,) = events_of(text).events
+    (event,) = acts(events_of(text))
     # Its own id, never the corrected one's: a correction is an event of its own, not an overwrite.
     assert (event.id, event.data.corrects) == ("cn:C.N.40.2013.TREATIES-XXVI.5", "cn:C.N.1.2013.TREATIES-XXVI.5")
     assert (event.data.action, event.data.date, event.data.notification) == (
@@ -1065,15 +1064,28 @@ def test_a_correction_that_names_no_notification_corrects_no_event() -> None:
         reference="Reference: C.N.40.2013.TREATIES-XXVI.5 (Depositary Notification)",
     )
     read = events_of(text)
-    (event,) = read.events
+    (event,) = acts(read)
     assert event.data.corrects is None
     assert "the corrected notification is not named: published as an act that corrects no event" in read.warnings
 
 
-def test_an_entry_into_force_publishes_nothing_yet() -> None:
+def test_an_entry_into_force_is_the_treatys_own_event() -> None:
     read = read_notification(fixture("XXVI-5-1998-entry-into-force"))
-    assert read.events == [] and read.warnings == [ENTRY_INTO_FORCE_NOT_RECORDED]
     assert (read.notification.kind, read.notification.date) == ("entry_into_force", d("1999-03-01"))
+    assert read.warnings == []
+    (event,) = read.events
+    assert isinstance(event, TreatyEnteredIntoForceEvent)
+    assert (event.id, event.type, event.source) == (
+        "cn:C.N.522.1998.TREATIES-XXVI.5",
+        "treaty.entered_into_force",
+        "/treatywatch/ingest/notifications",
+    )
+    assert event.data == TreatyEnteredIntoForce(
+        treaty_id="XXVI-5",
+        date=d("1999-03-01"),
+        notification="C.N.522.1998.TREATIES-XXVI.5",
+        article="article 17 (1)",
+    )
 
 
 @pytest.mark.parametrize(
@@ -1110,7 +1122,7 @@ def test_a_stated_date_the_rules_contradict_is_a_warning_never_an_override(
 ) -> None:
     read = events_of(compose(heading, *sentences))
     assert warning in read.warnings
-    (event,) = read.events
+    (event,) = acts(read)
     assert event.data.effective_date == read.notification.effective_date
 
 
@@ -1118,7 +1130,7 @@ def test_a_withdrawal_from_the_rome_statute_a_day_late() -> None:
     text = fixture("BDI-2016-withdrawal-XVIII-10").replace("27 October 2017", "28 October 2017")
     read = events_of(text)
     assert "the notification states 2017-10-28 for the withdrawal; Article 127(1) gives 2017-10-27" in read.warnings
-    assert read.events[0].data.effective_date == d("2017-10-28")
+    assert acts(read)[0].data.effective_date == d("2017-10-28")
 
 
 def test_dates_the_rules_agree_with_are_not_warned_about() -> None:
@@ -1142,7 +1154,7 @@ def test_a_withdrawal_from_a_treaty_that_provides_for_none_is_flagged() -> None:
     )
     read = events_of(text)
     assert any(w.startswith("the treaty provides for no withdrawal (Part VI") for w in read.warnings)
-    assert read.events[0].data.effective_date == d("2011-08-03")
+    assert acts(read)[0].data.effective_date == d("2011-08-03")
 
 
 def test_an_unknown_treaty_is_published_as_is_with_a_warning() -> None:
@@ -1150,27 +1162,6 @@ def test_an_unknown_treaty_is_published_as_is_with_a_warning() -> None:
     (event,) = read.events
     assert (event.id, event.data.treaty_id) == ("cn:C.N.7.2013.TREATIES-XXVI.99", "XXVI-99")
     assert "XXVI-99 is not in ingest's catalogue: its rules are unknown, the dates are not checked" in read.warnings
-
-
-class Recorder(Publisher):
-    """A publisher that keeps what it is given instead of sending it to Kafka."""
-
-    def __init__(self) -> None:
-        super().__init__(Settings())
-        self.published: list[Event] = []
-
-    async def publish_events(self, events: Sequence[Event]) -> None:
-        self.published += events
-
-
-class Inline(ParseWorkers):
-    """Workers that read in this process: the use case without worker processes."""
-
-    def __init__(self) -> None:
-        super().__init__(1, 5.0)
-
-    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        return fn(*args, **kwargs)
 
 
 TRACEPARENT = "00-" + "1" * 32 + "-" + "2" * 16 + "-01"
@@ -1186,14 +1177,18 @@ async def test_publishing_sends_the_events_with_their_subject_and_trace() -> Non
     assert {(e.subject, e.traceparent) for e in read.events} == {("IV-11/SOM", TRACEPARENT)}
 
 
-async def test_a_dry_run_and_an_entry_into_force_publish_nothing() -> None:
+async def test_a_dry_run_publishes_nothing_and_an_entry_into_force_is_published() -> None:
     publisher = Recorder()
     dry = await publish_notification(
         publisher, Inline(), fixture("POL-2012-ratification-XXVI-5"), None, Limits(), dry_run=True
     )
     assert [e.id for e in dry.events] == ["cn:C.N.1.2013.TREATIES-XXVI.5"] and dry.events[0].subject == "XXVI-5/POL"
+    assert publisher.published == []
     entry = await publish_notification(publisher, Inline(), fixture("XXVI-5-1998-entry-into-force"), None, Limits())
-    assert entry.events == [] and publisher.published == []
+    assert publisher.published == entry.events
+    assert [(e.id, e.type, e.subject) for e in entry.events] == [
+        ("cn:C.N.522.1998.TREATIES-XXVI.5", "treaty.entered_into_force", "XXVI-5")
+    ]
 
 
 async def test_an_event_over_the_message_size_is_refused_even_on_a_dry_run() -> None:

@@ -258,6 +258,11 @@ def report() -> Event:
     return event_from_dict({"type": "report.submitted", "data": data})
 
 
+def entered_into_force() -> Event:
+    data = {"treaty_id": "XXVI-5", "date": "1999-03-01", "notification": "C.N.522.1998.TREATIES-XXVI.5"}
+    return event_from_dict({"type": "treaty.entered_into_force", "data": data})
+
+
 @pytest.mark.parametrize(
     ("event", "treaty", "participant"),
     [
@@ -267,6 +272,7 @@ def report() -> Event:
         (resolution(None), None, None),
         (meeting(), "XXVI-5", None),
         (report(), "XXVI-5", "NOR"),
+        (entered_into_force(), "XXVI-5", None),
     ],
 )
 def test_every_event_type_names_its_treaty_and_participant(

@@ -185,7 +185,7 @@ def test_too_many_pages_are_refused_before_reading_them() -> None:
     assert "line 11" in pdf_text(pdf, max_pages=6)
     with pytest.raises(NoText) as refused:
         pdf_text(pdf, max_pages=5)
-    assert refused.value.reason == "the PDF has 6 pages, more than the 5 a notification may have"
+    assert refused.value.reason == "the PDF has 6 pages, more than the 5 accepted"
     long_pdf = write_pdf(["x"] * (MAX_PAGES + 1), lines_per_page=1)
     with pytest.raises(NoText, match=f"{MAX_PAGES + 1} pages"):
         pdf_text(long_pdf)

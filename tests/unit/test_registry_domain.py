@@ -6,6 +6,7 @@ import itertools
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from treatywatch.registry.domain import (
     Consent,
     ParticipantStatus,
     ReportDue,
+    StatedEntry,
     TreatyRecord,
     TreatyStats,
     Withdrawal,
@@ -564,6 +566,120 @@ def test_a_computed_date_the_depositary_contradicts_is_kept_with_a_warning() -> 
     )
     assert entry.warnings == ("computed 1976-09-11 from the deposits recorded, the depositary states 1976-03-23",)
     assert TreatyRecord(p, rules).entry == entry
+
+
+# A treaty's own entry into force as a depositary notification states it (`treaty.entered_into_force`)
+
+ENTRY_NOTICE = "C.N.522.1998.TREATIES-XXVI.5"
+UNSTATED_MINE_BAN = MINE_BAN_RULES.model_copy(
+    update={"entry_into_force": EntryIntoForce(instruments=40, delay=Delay(months=6, anchor="first_day_of_month"))}
+)
+
+
+def test_a_notified_entry_into_force_is_the_stated_date_where_the_rules_state_none() -> None:
+    firsts = first_consents(mine_ban())
+    assert treaty_entry_into_force(firsts, UNSTATED_MINE_BAN).stated is None
+    agreeing = treaty_entry_into_force(firsts, UNSTATED_MINE_BAN, StatedEntry(IN_FORCE, ENTRY_NOTICE))
+    assert (agreeing.on, agreeing.computed, agreeing.stated, agreeing.shown, agreeing.warnings) == (
+        IN_FORCE,
+        IN_FORCE,
+        IN_FORCE,
+        "computed",
+        (),
+    )
+    # Beside the computed date, never instead of it.
+    late = treaty_entry_into_force(firsts, UNSTATED_MINE_BAN, StatedEntry(date(1999, 4, 1), ENTRY_NOTICE))
+    assert (late.on, late.stated, late.shown) == (IN_FORCE, date(1999, 4, 1), "computed")
+    assert late.warnings == ("computed 1999-03-01 from the deposits recorded, the depositary states 1999-04-01",)
+
+
+def test_the_rules_stated_date_stays_and_a_notification_that_differs_is_a_warning() -> None:
+    firsts = first_consents(mine_ban())
+    same = treaty_entry_into_force(firsts, MINE_BAN_RULES, StatedEntry(IN_FORCE, ENTRY_NOTICE))
+    assert same == treaty_entry_into_force(firsts, MINE_BAN_RULES)
+    other = treaty_entry_into_force(firsts, MINE_BAN_RULES, StatedEntry(date(1999, 4, 1), ENTRY_NOTICE))
+    assert (other.on, other.stated) == (IN_FORCE, IN_FORCE)
+    assert other.warnings == (f"the rules state 1999-03-01 for the entry into force, notification {ENTRY_NOTICE} "
+                              "states 1999-04-01",)  # fmt: skip
+
+
+def test_a_condition_not_a_count_takes_the_notified_date() -> None:
+    assert KYOTO.entry_into_force is not None
+    unstated = TreatyRules(
+        entry_into_force=KYOTO.entry_into_force.model_copy(update={"stated_date": None, "in_force": False}),
+        later_participants=KYOTO.later_participants,
+    )
+    p = bound(date(2002, 5, 31), date(2004, 11, 18), date(2004, 12, 1), date(2005, 3, 1))
+    notified = StatedEntry(date(2005, 2, 16), "C.N.1.2005.TREATIES-XXVII.7.a")
+    assert treaty_stats(p, unstated, date(2006, 1, 1)) == TreatyStats(4, 0, 0, 0, None)
+    # Notified, it reads as the catalogue's stated date would: the "not in force" of the rules is past.
+    for day in (date(2005, 2, 15), date(2005, 2, 16), date(2006, 1, 1)):
+        assert treaty_stats(p, unstated, day, notified) == treaty_stats(p, KYOTO, day), day
+        assert participant_statuses(p, unstated, day, notified) == participant_statuses(p, KYOTO, day), day
+    record = TreatyRecord(p, unstated, notified)
+    assert (record.entry.on, record.entry.shown, record.notified) == (date(2005, 2, 16), "stated", notified)
+
+
+def test_with_no_rule_the_notified_date_is_shown_and_nothing_else_is_computed() -> None:
+    p = bound(date(1998, 1, 1), date(1999, 1, 1))
+    notified = StatedEntry(date(1998, 7, 1), "C.N.9.1998.TREATIES-1")
+    entry = treaty_entry_into_force(first_consents(p), None, notified)
+    assert (entry.on, entry.stated, entry.shown, entry.known_from, entry.reason) == (
+        date(1998, 7, 1),
+        date(1998, 7, 1),
+        "stated",
+        date(1998, 7, 1),
+        None,
+    )
+    assert treaty_stats(p, None, date(1998, 6, 30), notified) == TreatyStats(1, None, 0, 0, None)
+    assert treaty_stats(p, None, date(2000, 1, 1), notified) == TreatyStats(2, None, 0, 0, date(1998, 7, 1))
+    assert all(s.in_force_on is None for s in participant_statuses(p, None, date(2000, 1, 1), notified).values())
+
+
+# A correction names an act by its event id, or by the notification that announced it
+
+CORRECTED = "C.N.1.2013.TREATIES-XXVI.5"
+CORRECTING = "C.N.45.2013.TREATIES-XXVI.5"
+
+
+def correction(corrects: str = f"cn:{CORRECTED}") -> ActionRecord:
+    """Poland's ratification as the correcting notification gives it."""
+    day, effective = date(2012, 12, 27), date(2013, 6, 1)
+    return act(
+        f"cn:{CORRECTING}", "ratification", day, effective_date=effective, notification=CORRECTING, corrects=corrects
+    )
+
+
+def test_a_correction_applies_to_an_act_from_elsewhere_recorded_with_the_notification_it_names() -> None:
+    elsewhere = act("untc:XXVI-5:POL:1", "ratification", date(2012, 12, 28), notification=CORRECTED)
+    declaration = act("untc:XXVI-5:POL:2", "declaration", date(2012, 12, 28), notification=CORRECTED)
+    signature = act("untc:XXVI-5:POL:0", "signature", OTTAWA)
+    fix = correction()
+    records = [signature, elsewhere, declaration, fix]
+    assert current_actions(records) == current_actions(reversed(records)) == [signature, fix, declaration]
+    p = mine_ban() | {"POL": records, "FIN": [act("FIN-r", "ratification", date(2012, 12, 28), notification=CORRECTED)]}
+    record = TreatyRecord(p, MINE_BAN_RULES)
+    assert record.superseded["POL"] == [elsewhere]
+    # Only the correction's own participant: another's act under the same reference is none of its business.
+    assert record.superseded["FIN"] == []
+    poland = record.status("POL", date(2014, 1, 1))
+    assert poland is not None and poland.consent == Consent("ratification", date(2012, 12, 27))
+    assert participant_statuses(p, MINE_BAN_RULES, date(2014, 1, 1))["POL"] == poland
+
+
+def test_the_event_id_a_correction_names_comes_first() -> None:
+    ingested = act(f"cn:{CORRECTED}", "ratification", date(2012, 12, 28), notification=CORRECTED)
+    elsewhere = act("untc:XXVI-5:POL:1", "ratification", date(2012, 12, 28), notification=CORRECTED)
+    fix = correction()
+    assert current_actions([ingested, elsewhere, fix]) == [fix, elsewhere]
+    # Of the acts a notification announced, the one of the correction's action; else whatever it announced.
+    accession = replace(elsewhere, action="accession")
+    assert current_actions([accession, fix]) == [fix]
+    # An id of another form is matched by id only.
+    assert current_actions([elsewhere, correction(corrects=CORRECTED)]) == [
+        correction(corrects=CORRECTED),
+        elsewhere,
+    ]
 
 
 def test_a_stated_in_force_date_for_a_participant_is_shown_beside_the_rules() -> None:

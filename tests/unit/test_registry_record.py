@@ -19,6 +19,7 @@ from treatywatch.ingest.untc import parse_status_file, untc_treaty_id
 from treatywatch.registry.domain import (
     ACTIONS,
     ActionRecord,
+    StatedEntry,
     TreatyRecord,
     current_participations,
     display_name,
@@ -51,7 +52,8 @@ RULES = {
 
 
 def random_treaty(seed: int) -> Participations:
-    """Random acts of every kind, duplicates and corrections (some across participants)."""
+    """Random acts of every kind, some with a notification, duplicates and corrections (some across participants, some
+    naming a notification rather than an event)."""
     rng = random.Random(seed)
     start = date(1990, 1, 1)
     p: Participations = {}
@@ -64,6 +66,7 @@ def random_treaty(seed: int) -> Participations:
                 rng.choice(ACTIONS),
                 start + timedelta(days=rng.randint(0, 9000)),
                 effective_date=start + timedelta(days=rng.randint(0, 9500)) if rng.random() < 0.2 else None,
+                notification=f"C.N.{rng.randint(1, 9)}" if rng.random() < 0.3 else None,
             )
             for j in range(rng.randint(1, 6))
         ]
@@ -71,13 +74,16 @@ def random_treaty(seed: int) -> Participations:
     for n, target in enumerate(rng.sample(every, 8)):
         owner = rng.choice(sorted(p))
         p[owner].append(act(f"fix-{n}", target.action, target.date + timedelta(days=400), corrects=target.event_id))
+    for n in range(4):
+        owner = rng.choice(sorted(p))
+        p[owner].append(act(f"cn-fix-{n}", rng.choice(ACTIONS), start, corrects=f"cn:C.N.{rng.randint(1, 9)}"))
     for records in p.values():
         records.extend(rng.sample(records, min(2, len(records))))
         rng.shuffle(records)
     return p
 
 
-def days_to_check(p: Participations, rules: TreatyRules | None) -> list[date]:
+def days_to_check(p: Participations, rules: TreatyRules | None, notified: StatedEntry | None = None) -> list[date]:
     days = {date(1985, 1, 1), date(2040, 1, 1)}
     for records in p.values():
         for r in records:
@@ -85,24 +91,28 @@ def days_to_check(p: Participations, rules: TreatyRules | None) -> list[date]:
                 days.add(r.date + timedelta(days=shift))
             if r.effective_date is not None:
                 days |= {r.effective_date - timedelta(days=1), r.effective_date}
-    for point in timeline(p, MINE_BAN_RULES) + timeline(p, rules):
+    for point in timeline(p, MINE_BAN_RULES) + timeline(p, rules, notified):
         days |= {point.date - timedelta(days=1), point.date}
-    known_from = TreatyRecord(p, rules).entry.known_from
+    known_from = TreatyRecord(p, rules, notified).entry.known_from
     if known_from is not None:
         days |= {known_from - timedelta(days=1), known_from}
     return sorted(days)
 
 
+NOTIFIED = {"none": None, "notified": StatedEntry(date(1999, 5, 1), "C.N.1.1999.TREATIES-1")}
+
+
+@pytest.mark.parametrize("notified", NOTIFIED.values(), ids=NOTIFIED.keys())
 @pytest.mark.parametrize("rules", RULES.values(), ids=RULES.keys())
 @pytest.mark.parametrize("seed", [None, 1, 2, 3])
 def test_the_prepared_record_equals_the_reference_rules_on_every_date(
-    rules: TreatyRules | None, seed: int | None
+    rules: TreatyRules | None, seed: int | None, notified: StatedEntry | None
 ) -> None:
     p = mine_ban() if seed is None else random_treaty(seed)
-    record = TreatyRecord(p, rules)
-    for day in days_to_check(p, rules):
-        assert record.stats(day) == treaty_stats(p, rules, day), day
-        assert record.statuses(day) == participant_statuses(p, rules, day), day
+    record = TreatyRecord(p, rules, notified)
+    for day in days_to_check(p, rules, notified):
+        assert record.stats(day) == treaty_stats(p, rules, day, notified), day
+        assert record.statuses(day) == participant_statuses(p, rules, day, notified), day
 
 
 def test_a_correction_filed_under_another_participant_moves_the_act() -> None:

@@ -73,6 +73,40 @@ async def test_every_page_wears_the_one_layout(client: httpx.AsyncClient) -> Non
         assert "$" not in html, "a layout placeholder left unfilled"
 
 
+@pytest.mark.parametrize(
+    ("path", "feed"),
+    [
+        ("/ui/treaties/XXVI-5", "/v1/treaties/XXVI-5/feed.atom"),
+        ("/ui/treaties/ext%3Anpt", "/v1/treaties/ext%3Anpt/feed.atom"),
+        ("/ui/participants/POL", "/v1/participants/POL/feed.atom"),
+        ("/ui/participants/European%20Union", "/v1/participants/European%20Union/feed.atom"),
+    ],
+)
+async def test_a_treaty_and_a_participant_page_name_their_atom_feed_in_the_head(
+    client: httpx.AsyncClient, path: str, feed: str
+) -> None:
+    html = (await client.get(path)).text
+    head = html[: html.index("</head>")]
+    links = re.findall(r'<link rel="alternate" type="application/atom\+xml" title="[^"<>]+" href="([^"]+)">', head)
+    assert links == [feed]
+    # Nowhere else: the other pages have no feed.
+    for other in ("/ui/", "/ui/resolutions/A/RES/64/56"):
+        assert "application/atom+xml" not in (await client.get(other)).text
+
+
+async def test_a_feed_link_is_built_from_the_path_as_text(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ui/participants/%22%3E%3Cscript%3Ealert(1)%3Cb%3E")
+    assert response.status_code == 200
+    assert "<script>alert" not in response.text
+    assert 'href="/v1/participants/%22%3E%3Cscript%3Ealert%281%29%3Cb%3E/feed.atom"' in response.text
+    assert 'title="Actions recorded of &quot;&gt;&lt;script&gt;alert(1)&lt;b&gt;"' in response.text
+    # Each page's ETag is its own.
+    first, other = await client.get("/ui/treaties/XXVI-5"), await client.get("/ui/treaties/XXVI-6")
+    assert first.headers["etag"] != other.headers["etag"]
+    again = await client.get("/ui/treaties/XXVI-5", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+
+
 async def test_assets_revalidate_with_an_etag_and_unknown_names_are_404(client: httpx.AsyncClient) -> None:
     for name in ("dom.js", "contract.js", "style.css"):
         first = await client.get(f"/ui/assets/{name}")

@@ -43,6 +43,8 @@ SUMMARIES = {
     "it makes.",
     "meeting.recorded": "A meeting under a treaty, such as a meeting of the States Parties or a review conference.",
     "report.submitted": "A participant's report under a treaty, such as an Article 7 transparency report.",
+    "treaty.entered_into_force": "The treaty's own entry into force as the depositary states it, from a "
+    "depositary notification.",
 }
 _TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 _TIME = "2026-11-27T09:30:00Z"
@@ -121,6 +123,17 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "submitted_on": "2026-04-28",
         },
     },
+    "treaty.entered_into_force": {
+        "id": "cn:C.N.522.1998.TREATIES-XXVI.5",
+        "source": "/treatywatch/ingest/notifications",
+        "subject": "XXVI-5",
+        "data": {
+            "treaty_id": "XXVI-5",
+            "date": "1999-03-01",
+            "notification": "C.N.522.1998.TREATIES-XXVI.5",
+            "article": "article 17 (1)",
+        },
+    },
 }
 
 
@@ -169,7 +182,7 @@ def asyncapi_document() -> dict[str, Any]:
     key = {
         "type": "string",
         "description": "`treaty_id/participant` for actions and reports (one State's acts on one treaty stay in "
-        "order), the treaty id for treaties and meetings, the symbol for resolutions",
+        "order), the treaty id for treaties, meetings and entries into force, the symbol for resolutions",
     }
     messages: dict[str, Any] = {}
     for event_type, cls in classes.items():

@@ -222,9 +222,36 @@ class ReportSubmitted(Data):
     submitted_on: IsoDate
 
 
+class TreatyEnteredIntoForce(Data):
+    """The treaty's own entry into force as the depositary states it (a depositary notification)."""
+
+    treaty_id: TreatyId
+    date: IsoDate
+    notification: Name | None = None
+    article: Name | None = None
+
+
 def new_event_id() -> str:
     """A fresh event id, for events whose client gave none."""
     return str(uuid.uuid4())
+
+
+# The id of an event a depositary notification announces is its C.N. reference after this prefix.
+_NOTIFICATION_ID = "cn:"
+
+
+def notification_event_id(reference: str) -> str:
+    """The id of the event announced by the notification `reference` (`cn:C.N.1.2013.TREATIES-XXVI.5`).
+
+    Fixed by the reference alone, so the same notification sent again, as text or as PDF, publishes nothing new.
+    """
+    return f"{_NOTIFICATION_ID}{reference}"
+
+
+def notification_reference(event_id: str) -> str | None:
+    """The C.N. reference an id of `notification_event_id` names; None for an id of any other form."""
+    reference = event_id.removeprefix(_NOTIFICATION_ID)
+    return reference if reference != event_id and reference else None
 
 
 def new_traceparent() -> str:
@@ -294,10 +321,20 @@ class ReportSubmittedEvent(Envelope):
     data: ReportSubmitted
 
 
+class TreatyEnteredIntoForceEvent(Envelope):
+    type: Literal["treaty.entered_into_force"]
+    data: TreatyEnteredIntoForce
+
+
 # A new event type: its data and envelope classes above, one member here, then every `match` on events that
 # strict mypy names (see CONTRIBUTING.md, "A new event type").
 AnyEvent = (
-    TreatyRegisteredEvent | ActionRecordedEvent | ResolutionAdoptedEvent | MeetingRecordedEvent | ReportSubmittedEvent
+    TreatyRegisteredEvent
+    | ActionRecordedEvent
+    | ResolutionAdoptedEvent
+    | MeetingRecordedEvent
+    | ReportSubmittedEvent
+    | TreatyEnteredIntoForceEvent
 )
 Event = Annotated[AnyEvent, Field(discriminator="type")]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
@@ -312,7 +349,9 @@ def partition_key(event: Event) -> str:
             return f"{data.treaty_id}/{participant_code(data.participant)}"
         case ResolutionAdoptedEvent(data=data):
             return data.symbol
-        case TreatyRegisteredEvent(data=data) | MeetingRecordedEvent(data=data):
+        case (
+            TreatyRegisteredEvent(data=data) | MeetingRecordedEvent(data=data) | TreatyEnteredIntoForceEvent(data=data)
+        ):
             return data.treaty_id
         case _:
             assert_never(event)

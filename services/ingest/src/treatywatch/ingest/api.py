@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from treatywatch.common.events import ActionRecordedEvent, ResolutionAdopted
+from treatywatch.common.events import ActionRecordedEvent, TreatyEnteredIntoForceEvent
 from treatywatch.common.kafka import BrokerUnavailable, Publisher
 from treatywatch.common.tracing import request_traceparent
 from treatywatch.common.web import Problem, invalid, read_body, require_scope
@@ -24,12 +24,12 @@ from treatywatch.ingest.workers import ParserStopped, ParseTimeout, ParseWorkers
 router = APIRouter(prefix="/v1", tags=["ingest"])
 JSON_TYPES = ("application/json", "application/cloudevents+json", "application/cloudevents-batch+json")
 CSV_TYPES = ("text/csv", "text/plain", "application/csv")
-NOTIFICATION_TYPES = ("text/plain", "application/pdf")
+# Documents (resolutions, notifications) come as text or as the PDF they are published in.
+DOCUMENT_TYPES = ("text/plain", "application/pdf")
 # The bodies are read by hand (media type, size limit, UTF-8), so their schema is declared here.
 JSON_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}}
-TEXT_BODY = {"requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}}
 CSV_BODY = {"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}
-NOTIFICATION_BODY = {
+DOCUMENT_BODY = {
     "requestBody": {
         "required": True,
         "content": {
@@ -74,20 +74,32 @@ class BatchAccepted(BaseModel):
     ids: list[str]
 
 
+class MissingField(BaseModel):
+    field: str = Field(description="A field `resolution.adopted` requires: symbol, session, title or adopted_on")
+    reason: str = Field(description="Why the parser did not find it, in words")
+
+
 class ResolutionAnswer(BaseModel):
-    resolution: ResolutionAdopted
+    resolution: dict[str, Any] = Field(
+        description="The event's data as read: every field of `resolution.adopted` (the `ResolutionAdopted` "
+        "schema), null or [] where the parser found nothing"
+    )
     warnings: list[str]
+    missing: list[MissingField] = Field(
+        description="The required fields not found, each with the reason; a resolution with any is not published"
+    )
     id: str | None = Field(default=None, description="The published event's id; absent on a dry run")
 
 
 class NotificationAnswer(BaseModel):
     notification: ParsedNotification = Field(description="The notification as read, with the parser's warnings")
-    events: list[ActionRecordedEvent] = Field(
-        description="The events published (on a dry run, as they would be): one per act, id `cn:<reference>`"
+    events: list[ActionRecordedEvent | TreatyEnteredIntoForceEvent] = Field(
+        description="The events published (on a dry run, as they would be): one `treaty.action.recorded` per act, "
+        "or the treaty's own `treaty.entered_into_force`; id `cn:<reference>`"
     )
     warnings: list[str] = Field(
         description="What a human should check: the parser's warnings, then the stated dates against the treaty's "
-        "rules, corrections, acts not recorded"
+        "rules, corrections"
     )
 
 
@@ -130,9 +142,9 @@ async def text_body(request: Request, media_types: tuple[str, ...], what: str) -
     return _text(await read_body(request, request.app.state.settings.max_body_bytes))
 
 
-async def notification_body(request: Request) -> str | bytes:
-    """A notification's text (`text/plain`, checked as text_body does) or its PDF's bytes (`application/pdf`)."""
-    media = _media_type(request, NOTIFICATION_TYPES, "one depositary notification")
+async def document_body(request: Request, what: str) -> str | bytes:
+    """A document's text (`text/plain`, checked as text_body does) or its PDF's bytes (`application/pdf`)."""
+    media = _media_type(request, DOCUMENT_TYPES, what)
     raw = await read_body(request, request.app.state.settings.max_body_bytes)
     if media != "application/pdf":
         return _text(raw)
@@ -159,16 +171,14 @@ def problems() -> Iterator[None]:
         raise invalid(exc.errors, exc.detail) from exc
     except service.EventTooLarge as exc:
         raise Problem(413, "Event too large", exc.detail, errors=exc.errors) from exc
-    except NotAResolution as exc:
-        raise Problem(422, "Not a resolution", str(exc), missing=exc.missing) from exc
-    except LineTooLong as exc:
-        raise Problem(422, "Line too long", str(exc), line=exc.line) from exc
     except NotAStatusFile as exc:
         raise Problem(422, "Not a UNTC status file", exc.reason) from exc
     except ParseTimeout as exc:
         raise Problem(422, "Document too slow to read", str(exc)) from exc
     except ParserStopped as exc:
         raise Problem(422, "Document not read", str(exc)) from exc
+    except NoText as exc:
+        raise Problem(422, "No extractable text", str(exc), reason=exc.reason) from exc
     except BrokerUnavailable as exc:
         raise Problem(
             503,
@@ -179,8 +189,23 @@ def problems() -> Iterator[None]:
 
 
 @contextmanager
+def resolution_problems() -> Iterator[None]:
+    """A resolution's refusals: not one (422 naming what is missing), a line too long, a parse that lacks fields the
+    contract requires (422 with one error per field)."""
+    try:
+        yield
+    except NotAResolution as exc:
+        raise Problem(422, "Not a resolution", str(exc), missing=exc.missing) from exc
+    except LineTooLong as exc:
+        raise Problem(422, "Line too long", str(exc), line=exc.line) from exc
+    except service.IncompleteResolution as exc:
+        missing = [{"field": e["path"], "reason": e["message"]} for e in exc.errors]
+        raise Problem(422, "Incomplete resolution", exc.detail, errors=exc.errors, missing=missing) from exc
+
+
+@contextmanager
 def notification_problems() -> Iterator[None]:
-    """A notification's refusals: not one (422 naming what is missing), over the caps, a PDF without text."""
+    """A notification's refusals: not one (422 naming what is missing), over the caps."""
     try:
         yield
     except NotANotification as exc:
@@ -191,8 +216,6 @@ def notification_problems() -> Iterator[None]:
         if exc.what == "the text":
             raise Problem(413, "Notification too large", str(exc)) from exc
         raise Problem(422, "Line too long", str(exc)) from exc
-    except NoText as exc:
-        raise Problem(422, "No extractable text", str(exc), reason=exc.reason) from exc
 
 
 @router.post(
@@ -237,8 +260,11 @@ async def post_batch(
     status_code=202,
     response_model=ResolutionAnswer,
     response_model_exclude_none=True,
-    summary="Parse a General Assembly resolution's text and publish it as `resolution.adopted`",
-    openapi_extra=TEXT_BODY,
+    summary="Read a General Assembly resolution (text or PDF) and publish it as `resolution.adopted`",
+    description="A parse that lacks a field the contract requires is not published: it is a 422, Incomplete "
+    "resolution, with one error per missing field (`path` the field, `message` why). A dry run answers what was "
+    "read, complete or not, with `missing` naming what a publish would lack.",
+    openapi_extra=DOCUMENT_BODY,
     responses={200: {"model": ResolutionAnswer, "description": "dry run: the parse, nothing published"}},
 )
 async def post_resolution(
@@ -251,12 +277,13 @@ async def post_resolution(
     traceparent: Traceparent,
     dry_run: bool = False,
 ) -> ResolutionAnswer:
-    text = await text_body(request, ("text/plain",), "the resolution as plain text")
-    with problems():
-        read = await service.publish_resolution(publisher, workers, text, traceparent, limits, dry_run=dry_run)
+    document = await document_body(request, "one resolution")
+    with problems(), resolution_problems():
+        read = await service.publish_resolution(publisher, workers, document, traceparent, limits, dry_run=dry_run)
     if dry_run:
         response.status_code = 200
-    return ResolutionAnswer(resolution=read.data, warnings=read.warnings, id=read.event_id)
+    missing = [MissingField(field=name, reason=reason) for name, reason in read.missing]
+    return ResolutionAnswer(resolution=read.fields, warnings=read.warnings, missing=missing, id=read.event_id)
 
 
 @router.post(
@@ -266,9 +293,10 @@ async def post_resolution(
     response_model_exclude_none=True,
     summary="Read one depositary notification (text or PDF) and publish the acts it announces",
     description="Each act becomes a `treaty.action.recorded` event with id `cn:<reference>`, `notification` the "
-    "C.N. reference and `effective_date` the date stated; sending the same notification again publishes nothing "
-    "new. A treaty's entry into force is read but not yet published.",
-    openapi_extra=NOTIFICATION_BODY,
+    "C.N. reference and `effective_date` the date stated; a treaty's own entry into force becomes a "
+    "`treaty.entered_into_force` event with the same id; sending the same notification again publishes nothing "
+    "new.",
+    openapi_extra=DOCUMENT_BODY,
     responses={200: {"model": NotificationAnswer, "description": "dry run: the parse and the events to publish"}},
 )
 async def post_notification(
@@ -281,7 +309,7 @@ async def post_notification(
     traceparent: Traceparent,
     dry_run: bool = False,
 ) -> NotificationAnswer:
-    document = await notification_body(request)
+    document = await document_body(request, "one depositary notification")
     with problems(), notification_problems():
         read = await service.publish_notification(publisher, workers, document, traceparent, limits, dry_run=dry_run)
     if dry_run:

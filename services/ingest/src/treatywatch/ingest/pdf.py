@@ -1,7 +1,8 @@
-"""The text of a PDF (a depositary notification as the UN Treaty Collection publishes it), read with pypdf.
+"""The text of a PDF (a depositary notification as the UN Treaty Collection publishes it, a General Assembly
+resolution as the UN's documents system does), read with pypdf.
 
 Pure code, no I/O beyond the bytes given. Work is bounded: the file's size and page count are capped before
-any page is read, and extraction stops once the text is longer than a notification can be. A PDF that yields
+any page is read, and extraction stops once the text is longer than a document can be. A PDF that yields
 no text is refused with the reason, never answered with an empty string.
 """
 
@@ -15,7 +16,8 @@ from treatywatch.ingest.notification import MAX_CHARS
 
 __all__ = ["MAX_PAGES", "MAX_PDF_BYTES", "NoText", "pdf_text"]
 
-# A notification is a page or two, a long reservation a few more; fifty pages is not one.
+# A notification is a page or two, a long reservation a few more; a resolution a few pages, an omnibus one a few
+# dozen: fifty pages is neither.
 MAX_PAGES = 50
 MAX_PDF_BYTES = 20_000_000
 # The `%PDF-` header may follow some bytes of junk; readers look for it in the first kilobyte.
@@ -46,7 +48,7 @@ def pdf_text(data: bytes, *, max_pages: int = MAX_PAGES) -> str:
     if pages == 0:
         raise NoText("the PDF has no pages")
     if pages > max_pages:
-        raise NoText(f"the PDF has {pages} pages, more than the {max_pages} a notification may have")
+        raise NoText(f"the PDF has {pages} pages, more than the {max_pages} accepted")
     texts: list[str] = []
     size = 0
     for number in range(pages):

@@ -24,9 +24,12 @@ from treatywatch.common.events import (
     Event,
     ResolutionAdopted,
     ResolutionAdoptedEvent,
+    TreatyEnteredIntoForce,
+    TreatyEnteredIntoForceEvent,
     TreatyRegistered,
     TreatyRegisteredEvent,
     event_from_dict,
+    notification_event_id,
     with_defaults,
 )
 from treatywatch.common.kafka import BrokerUnavailable, Publisher, event_message
@@ -43,15 +46,16 @@ from treatywatch.ingest.workers import ParseWorkers
 __all__ = [
     "ContractError",
     "EventTooLarge",
+    "IncompleteResolution",
     "Limits",
     "NotificationRead",
+    "NotifiedEvent",
     "Refused",
     "ResolutionRead",
     "UntcImport",
     "check_sizes",
     "import_untc",
     "message_bytes",
-    "notification_event_id",
     "notification_events",
     "publish",
     "publish_batch",
@@ -95,8 +99,8 @@ class Limits:
     max_event_bytes: int = 1_000_000
 
 
-def _digest(text: str, length: int) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:length]
+def _digest(content: str | bytes, length: int) -> str:
+    return hashlib.sha256(content.encode() if isinstance(content, str) else content).hexdigest()[:length]
 
 
 def message_bytes(event: Event) -> int:
@@ -219,12 +223,35 @@ async def publish_batch(
 # --- resolutions ------------------------------------------------------------------------------------
 
 
+# A resolution is a few pages, an omnibus one a few dozen.
+RESOLUTION_MAX_PAGES = 50
+
+
+class IncompleteResolution(ContractError):
+    """A parse that lacks fields the contract requires, refused for publishing: `errors` names each field (`path`)
+    with the parser's reason (`message`)."""
+
+
+def _incomplete(missing: Sequence[tuple[str, str]]) -> IncompleteResolution:
+    errors = [{"path": name, "message": reason, "type": "missing"} for name, reason in missing]
+    names = ", ".join(name for name, _ in missing)
+    return IncompleteResolution(
+        errors,
+        f"not found: {names}, which the contract requires; the resolution was not published (a dry run answers "
+        "what was read)",
+    )
+
+
 @dataclass(frozen=True)
 class ResolutionRead:
-    """A resolution read from its text, what the parser could not find, and its event's id once published."""
+    """A resolution as read: `fields`, every field of its event's data (None or [] where the parser found nothing);
+    `missing`, each required field not found with the reason; `data`, the event's data when none is missing; the
+    parser's warnings; and the event's id once published."""
 
-    data: ResolutionAdopted
+    fields: dict[str, Any]
     warnings: list[str]
+    missing: list[tuple[str, str]]
+    data: ResolutionAdopted | None = None
     event_id: str | None = None
 
 
@@ -240,9 +267,15 @@ def _json_bytes_at_least(value: Any) -> int:
     return 1
 
 
-def read_resolution(text: str, max_event_bytes: int | None = None) -> ResolutionRead:
-    """Parse a resolution's text; NotAResolution or LineTooLong, ContractError when the parse breaks the contract,
-    EventTooLarge when its event would certainly be over `max_event_bytes` (found before building it)."""
+def read_resolution(document: str | bytes, max_event_bytes: int | None = None) -> ResolutionRead:
+    """Read a resolution, its text or a PDF's bytes (run in a worker): every field found, and the event's data when
+    no required field is missing.
+
+    Raises NoText for a PDF without text, NotAResolution or LineTooLong, EventTooLarge when its event would
+    certainly be over `max_event_bytes` (found before building it), ContractError when a complete parse breaks the
+    contract's other limits.
+    """
+    text = pdf_text(document, max_pages=RESOLUTION_MAX_PAGES) if isinstance(document, bytes) else document
     parsed = parse_resolution(text, treaties_by_unts())
     # Repeated texts (a claim quotes its paragraph) can make the event far larger than the document: refuse it
     # here, in the worker, before validating, pickling back or serialising hundreds of megabytes.
@@ -253,30 +286,39 @@ def read_resolution(text: str, max_event_bytes: int | None = None) -> Resolution
             f"the resolution's event would be at least {least:,} bytes, more than the {max_event_bytes:,} "
             "a Kafka message may hold; it was not published",
         )
+    if not parsed.complete:
+        return ResolutionRead(parsed.data, parsed.warnings, parsed.missing)
     try:
         data = ResolutionAdopted.model_validate(parsed.data)
     except ValidationError as exc:
         raise ContractError(validation_errors(exc), "the parsed resolution does not satisfy the contract") from exc
-    return ResolutionRead(data, parsed.warnings)
+    return ResolutionRead(data.model_dump(mode="json"), parsed.warnings, [], data)
 
 
 async def publish_resolution(
     publisher: Publisher,
     workers: ParseWorkers,
-    text: str,
+    document: str | bytes,
     traceparent: str | None,
     limits: Limits,
     *,
     dry_run: bool = False,
 ) -> ResolutionRead:
-    """Parse a resolution (in a worker) and, unless a dry run, publish it as `resolution.adopted`.
+    """Read a resolution (its text, or a PDF's bytes) in a worker and, unless a dry run, publish it as
+    `resolution.adopted`.
 
-    A dry run refuses what publishing would: a dry run that passes publishes when run for real.
+    A dry run answers what was read, complete or not. Publishing an incomplete parse raises IncompleteResolution;
+    otherwise a dry run refuses what publishing would, so one that passes with nothing missing publishes when run
+    for real.
     """
-    read = await workers.run(read_resolution, text, limits.max_event_bytes)
-    # The id hashes the text, so posting the same text again duplicates nothing.
+    read = await workers.run(read_resolution, document, limits.max_event_bytes)
+    if read.data is None:
+        if dry_run:
+            return read
+        raise _incomplete(read.missing)
+    # The id hashes the document, so posting the same text or PDF again duplicates nothing.
     event = ResolutionAdoptedEvent(
-        id=f"resolution:{read.data.symbol}:{_digest(text, 16)}",
+        id=f"resolution:{read.data.symbol}:{_digest(document, 16)}",
         source="/treatywatch/ingest/resolutions",
         type="resolution.adopted",
         data=read.data,
@@ -370,25 +412,18 @@ async def import_untc(
 # --- depositary notifications -------------------------------------------------------------------------
 
 NOTIFICATION_SOURCE = "/treatywatch/ingest/notifications"
-ENTRY_INTO_FORCE_NOT_RECORDED = "the treaty's entry into force is parsed but not yet recorded"
+# What a notification announces: participants' acts, or the treaty's own entry into force.
+NotifiedEvent = ActionRecordedEvent | TreatyEnteredIntoForceEvent
 
 
 @dataclass(frozen=True)
 class NotificationRead:
-    """A notification as read, the `treaty.action.recorded` events it announces, and what a human should check
-    (the parser's warnings first, then ingest's: dates against the treaty's rules, corrections)."""
+    """A notification as read, the events it announces (`treaty.action.recorded`, or `treaty.entered_into_force`),
+    and what a human should check (the parser's warnings first, then ingest's: dates against the treaty's rules)."""
 
     notification: ParsedNotification
-    events: list[ActionRecordedEvent]
+    events: list[NotifiedEvent]
     warnings: list[str]
-
-
-def notification_event_id(reference: str) -> str:
-    """The id of the event announced by the notification `reference` (`cn:C.N.1.2013.TREATIES-XXVI.5`).
-
-    Fixed by the reference alone, so the same notification sent again, as text or as PDF, publishes nothing new.
-    """
-    return f"cn:{reference}"
 
 
 @dataclass(frozen=True)
@@ -453,14 +488,14 @@ def _date_checks(parsed: ParsedNotification) -> list[str]:
 
 
 def _corrects(parsed: ParsedNotification) -> tuple[str | None, list[str]]:
-    """The event a correction corrects (the id its act got when its notification was ingested), and the warning."""
+    """The event a correction corrects (the id its act got when its notification was ingested), and the warning.
+
+    The registry applies it to the event of that id, else to the participant's act recorded with the corrected
+    notification's reference (an act that came from elsewhere).
+    """
     if parsed.corrects_reference is None:
         return None, ["the corrected notification is not named: published as an act that corrects no event"]
-    corrects = notification_event_id(parsed.corrects_reference)
-    return corrects, [
-        f"corrects event {corrects}, the act as ingested from its notification; an act recorded from elsewhere "
-        "(a UNTC status file, an event sent directly) has another id, which this correction leaves in the record"
-    ]
+    return notification_event_id(parsed.corrects_reference), []
 
 
 def _announced(parsed: ParsedNotification) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
@@ -483,19 +518,36 @@ def _announced(parsed: ParsedNotification) -> tuple[list[tuple[str, dict[str, An
     return acts, warnings
 
 
-def notification_events(parsed: ParsedNotification) -> NotificationRead:
-    """The `treaty.action.recorded` events a parsed notification announces, with every warning.
+def _entry_into_force(parsed: ParsedNotification) -> TreatyEnteredIntoForceEvent:
+    """The `treaty.entered_into_force` event of a notification of the treaty's own entry into force."""
+    data = {
+        "treaty_id": parsed.treaty_id,
+        "date": parsed.date.isoformat(),
+        "notification": parsed.reference,
+        "article": parsed.article,
+    }
+    return TreatyEnteredIntoForceEvent(
+        id=notification_event_id(parsed.reference),
+        source=NOTIFICATION_SOURCE,
+        type="treaty.entered_into_force",
+        data=TreatyEnteredIntoForce.model_validate({k: v for k, v in data.items() if v is not None}),
+    )
 
-    One event per act, id `cn:<reference>`; a binding act with statements adds one per statement
-    (`cn:<reference>:reservation`). A correction corrects `cn:<reference it corrects>`. A treaty's entry into
-    force yields no event yet. Raises ContractError when the data breaks the contract.
+
+def notification_events(parsed: ParsedNotification) -> NotificationRead:
+    """The events a parsed notification announces, with every warning.
+
+    One `treaty.action.recorded` per act, id `cn:<reference>`; a binding act with statements adds one per statement
+    (`cn:<reference>:reservation`). A correction corrects `cn:<reference it corrects>`. A treaty's own entry into
+    force is one `treaty.entered_into_force`, id `cn:<reference>`. Raises ContractError when the data breaks the
+    contract.
     """
     warnings = list(parsed.warnings)
-    if parsed.kind == "entry_into_force":
-        return NotificationRead(parsed, [], [*warnings, ENTRY_INTO_FORCE_NOT_RECORDED])
-    acts, how = _announced(parsed)
     try:
-        events = [
+        if parsed.kind == "entry_into_force":
+            return NotificationRead(parsed, [_entry_into_force(parsed)], warnings)
+        acts, how = _announced(parsed)
+        events: list[NotifiedEvent] = [
             ActionRecordedEvent(
                 id=event_id,
                 source=NOTIFICATION_SOURCE,
@@ -518,10 +570,10 @@ def read_notification(document: str | bytes) -> NotificationRead:
     return notification_events(parse_notification(text))
 
 
-def _action_event(event: Event) -> ActionRecordedEvent:
+def _notified_event(event: Event) -> NotifiedEvent:
     # with_defaults keeps the event's class; its signature only knows the union.
-    if not isinstance(event, ActionRecordedEvent):
-        raise TypeError(f"expected a treaty.action.recorded event, not {event.type}")
+    if not isinstance(event, ActionRecordedEvent | TreatyEnteredIntoForceEvent):
+        raise TypeError(f"expected an event a notification announces, not {event.type}")
     return event
 
 
@@ -539,7 +591,7 @@ async def publish_notification(
     A dry run refuses what publishing would and answers the events as they would be published.
     """
     read = await workers.run(read_notification, document)
-    events = [_action_event(with_defaults(event, traceparent)) for event in read.events]
+    events = [_notified_event(with_defaults(event, traceparent)) for event in read.events]
     check_sizes(events, limits.max_event_bytes)
     if events and not dry_run:
         await publish(publisher, events)

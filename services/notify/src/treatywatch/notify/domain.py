@@ -25,6 +25,7 @@ from treatywatch.common.events import (
     MeetingRecordedEvent,
     ReportSubmittedEvent,
     ResolutionAdoptedEvent,
+    TreatyEnteredIntoForceEvent,
     TreatyRegisteredEvent,
 )
 from treatywatch.common.participants import participant_code
@@ -89,6 +90,7 @@ def event_treaty(event: Event) -> str | None:
             | ReportSubmittedEvent(data=data)
             | TreatyRegisteredEvent(data=data)
             | MeetingRecordedEvent(data=data)
+            | TreatyEnteredIntoForceEvent(data=data)
         ):
             return data.treaty_id
         case ResolutionAdoptedEvent(data=data):
@@ -102,7 +104,9 @@ def event_participant(event: Event) -> str | None:
     match event:
         case ActionRecordedEvent(data=data) | ReportSubmittedEvent(data=data):
             return data.participant
-        case TreatyRegisteredEvent() | ResolutionAdoptedEvent() | MeetingRecordedEvent():
+        case (
+            TreatyRegisteredEvent() | ResolutionAdoptedEvent() | MeetingRecordedEvent() | TreatyEnteredIntoForceEvent()
+        ):
             return None
         case _:
             assert_never(event)

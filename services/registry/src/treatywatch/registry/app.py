@@ -16,11 +16,11 @@ from treatywatch.common.logging import configure_logging
 from treatywatch.common.service import keep_trying, serve
 from treatywatch.common.settings import Settings
 from treatywatch.common.tracing import configure_tracing
-from treatywatch.common.web import Check, Problem, create_app, problem_response
+from treatywatch.common.web import Check, Problem, create_app, invalid, problem_response
 from treatywatch.registry import ui
 from treatywatch.registry.consumer import Applier
 from treatywatch.registry.routes import ROUTERS
-from treatywatch.registry.service import NotFound
+from treatywatch.registry.service import InvalidCursor, NotFound
 from treatywatch.registry.store import TreatyViews, create_indexes, kill_abandoned_sessions
 
 
@@ -75,12 +75,19 @@ def build_app(settings: RegistrySettings | None = None) -> FastAPI:
 
 
 def include_routes(app: FastAPI) -> None:
-    """The registry's API on `app`: its routers, and what the use cases did not find answered 404."""
+    """The registry's API on `app`: its routers, what the use cases did not find answered 404, and a cursor no page
+    gave answered 422."""
 
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return problem_response(Problem(404, "Not found", str(exc)))
 
+    async def bad_cursor(_: Request, exc: Exception) -> JSONResponse:
+        return problem_response(
+            invalid([{"path": "query.after", "message": str(exc), "type": "value_error"}], str(exc))
+        )
+
     app.add_exception_handler(NotFound, not_found)
+    app.add_exception_handler(InvalidCursor, bad_cursor)
     for router in ROUTERS:
         app.include_router(router)
 

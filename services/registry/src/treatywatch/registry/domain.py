@@ -3,7 +3,8 @@ claims checked and the rules in words. No I/O.
 
 Every result depends only on the set of records given, never on their order, and only on acts
 deposited on or before `as_of`: the record as it stood that day. A correction (`corrects`) may name
-a record of any participant of the same treaty.
+a record of any participant of the same treaty by its event id, or, where no record has that id and it is a
+notification's (`cn:<reference>`), the act of its own participant that the notification announced.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
 from treatywatch.common.events import ACTIONS as CONTRACT_ACTIONS
-from treatywatch.common.events import BINDING_ACTIONS
+from treatywatch.common.events import BINDING_ACTIONS, notification_reference
 from treatywatch.common.participants import is_organisation
 from treatywatch.common.rules import Delay, EntryIntoForce, Reporting, TreatyRules, WithdrawalTerms
 
@@ -34,6 +35,7 @@ __all__ = [
     "ReportStatus",
     "RuleInWords",
     "Shown",
+    "StatedEntry",
     "Status",
     "Submitted",
     "TimelinePoint",
@@ -41,6 +43,7 @@ __all__ = [
     "TreatyStats",
     "Withdrawal",
     "check_claim",
+    "claim_differs",
     "current_actions",
     "current_participations",
     "date_in_words",
@@ -54,6 +57,7 @@ __all__ = [
     "reports_due",
     "rules_in_words",
     "rules_sentence",
+    "stated_rules",
     "timeline",
     "treaty_entry_into_force",
     "treaty_stats",
@@ -95,6 +99,15 @@ class ActionRecord:
     corrects: str | None = None
     text: str | None = None
     participant_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatedEntry:
+    """The treaty's own entry into force as a depositary notification states it (`treaty.entered_into_force`)."""
+
+    date: dt.date
+    notification: str | None = None
+    article: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,18 +237,44 @@ def _distinct(records: Iterable[ActionRecord]) -> list[ActionRecord]:
     return sorted(by_id.values(), key=_order_key)
 
 
-def _corrected(records: Iterable[ActionRecord]) -> set[str]:
-    return {r.corrects for r in records if r.corrects is not None and r.corrects != r.event_id}
+def _announced(records: Sequence[ActionRecord], correction: ActionRecord, reference: str) -> set[str]:
+    """The ids of the acts among `records` (the correction's participant's) that notification `reference` announced:
+    those of the correction's action when there are such, else all."""
+    named = [r for r in records if r.notification == reference and r.event_id != correction.event_id]
+    same_act = [r for r in named if r.action == correction.action]
+    return {r.event_id for r in same_act or named}
+
+
+def _corrected(groups: Sequence[Sequence[ActionRecord]]) -> set[str]:
+    """The event ids the corrections in `groups` (each one participant's records) replace.
+
+    The id a correction's `corrects` names where a record of any group has it; else, for a notification's id
+    (`cn:<reference>`), the acts of the correction's own participant recorded with that notification: an act that
+    came from elsewhere (a UNTC file, an event sent directly) under an id of its own.
+    """
+    ids = {r.event_id for records in groups for r in records}
+    gone: set[str] = set()
+    for records in groups:
+        for record in records:
+            corrects = record.corrects
+            if corrects is None or corrects == record.event_id:
+                continue
+            reference = notification_reference(corrects)
+            if corrects in ids or reference is None:
+                gone.add(corrects)
+            else:
+                gone |= _announced(records, record, reference)
+    return gone
 
 
 def current_actions(records: Iterable[ActionRecord], corrected: AbstractSet[str] = frozenset()) -> list[ActionRecord]:
     """The records still true, in (date, action order, event id) order.
 
-    A record named by another record's `corrects` (or listed in `corrected`) is dropped, so a chain
+    A record another record's `corrects` names (or listed in `corrected`) is dropped, so a chain
     keeps only its last link; of several records with one event id, the first in that order is kept.
     """
     distinct = _distinct(records)
-    gone = corrected | _corrected(distinct)
+    gone = corrected | _corrected([distinct])
     return [r for r in distinct if r.event_id not in gone]
 
 
@@ -246,7 +285,7 @@ def current_participations(participations: Mapping[str, Sequence[ActionRecord]])
     record it names wherever that record is.
     """
     distinct = {key: _distinct(records) for key, records in participations.items()}
-    corrected = set().union(*(_corrected(records) for records in distinct.values()))
+    corrected = _corrected(list(distinct.values()))
     return {key: [r for r in records if r.event_id not in corrected] for key, records in distinct.items()}
 
 
@@ -259,18 +298,50 @@ def display_name(records: Iterable[ActionRecord]) -> str | None:
 # The treaty's entry into force
 
 
-def treaty_entry_into_force(firsts: Mapping[str, date], rules: TreatyRules | None) -> EntryIntoForceDates:
+def _with_notified(rule: EntryIntoForce, notified: StatedEntry | None) -> EntryIntoForce:
+    """The rule with the date a notification states as its stated date, where it states none (a statement that the
+    treaty is not yet in force is then past)."""
+    if notified is None or rule.stated_date is not None:
+        return rule
+    return rule.model_copy(update={"stated_date": notified.date, "in_force": None})
+
+
+def stated_rules(rules: TreatyRules | None, notified: StatedEntry | None) -> TreatyRules | None:
+    """The rules with the date a notification states for the treaty's entry into force as their stated date, where
+    their rule of entry into force states none."""
+    rule = rules.entry_into_force if rules is not None else None
+    if rules is None or rule is None or (stated := _with_notified(rule, notified)) is rule:
+        return rules
+    return rules.model_copy(update={"entry_into_force": stated})
+
+
+def _notified_warnings(rule: EntryIntoForce, notified: StatedEntry | None) -> tuple[str, ...]:
+    """A notification's date of entry into force that differs from the one the rules already state."""
+    if notified is None or rule.stated_date is None or rule.stated_date == notified.date:
+        return ()
+    by = f"notification {notified.notification}" if notified.notification else "a notification"
+    return (f"the rules state {rule.stated_date} for the entry into force, {by} states {notified.date}",)
+
+
+def treaty_entry_into_force(
+    firsts: Mapping[str, date], rules: TreatyRules | None, notified: StatedEntry | None = None
+) -> EntryIntoForceDates:
     """The treaty's entry into force from each participant's first binding instrument (keyed by participant).
 
     Computed from the deposits when the rule is a count, the depositary's date when it is not; with the
-    reason when there is none, and a warning wherever the record and the depositary disagree.
+    reason when there is none, and a warning wherever the record and the depositary disagree. `notified` is
+    the date a depositary notification states: the rules' stated date where they state none, and where the rule is
+    unknown the date shown.
     """
     rule = rules.entry_into_force if rules is not None else None
     if rule is None:
-        return EntryIntoForceDates(None, reason=_UNKNOWN_RULE)
-    if not rule.computable:
-        return _stated_entry(rule)
-    return _computed_entry(rule, firsts)
+        if notified is None:
+            return EntryIntoForceDates(None, reason=_UNKNOWN_RULE)
+        return EntryIntoForceDates(notified.date, stated=notified.date, shown="stated", known_from=notified.date)
+    warnings = _notified_warnings(rule, notified)
+    rule = _with_notified(rule, notified)
+    entry = _stated_entry(rule) if not rule.computable else _computed_entry(rule, firsts)
+    return replace(entry, warnings=(*entry.warnings, *warnings)) if warnings else entry
 
 
 def _stated_entry(rule: EntryIntoForce) -> EntryIntoForceDates:
@@ -348,12 +419,12 @@ def _first_binding_date(acts: Sequence[ActionRecord], as_of: date) -> date | Non
 
 
 def _treaty_dates(
-    currents: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
+    currents: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date, notified: StatedEntry | None
 ) -> _TreatyDates:
     """The treaty's dates on `as_of`, from the acts deposited by then."""
     firsts = {key: _first_binding_date(acts, as_of) for key, acts in currents.items()}
-    entry = treaty_entry_into_force({key: day for key, day in firsts.items() if day is not None}, rules)
-    return _known_on(entry, _last_original(entry, rules), as_of)
+    entry = treaty_entry_into_force({key: day for key, day in firsts.items() if day is not None}, rules, notified)
+    return _known_on(entry, _last_original(entry, stated_rules(rules, notified)), as_of)
 
 
 # A participant's status
@@ -512,11 +583,17 @@ def participant_status(
 
 
 def participant_statuses(
-    participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
+    participations: Mapping[str, Sequence[ActionRecord]],
+    rules: TreatyRules | None,
+    as_of: date,
+    notified: StatedEntry | None = None,
 ) -> dict[str, ParticipantStatus]:
-    """Every participant's status on `as_of`, keyed as given; participants without a status are left out."""
+    """Every participant's status on `as_of`, keyed as given; participants without a status are left out.
+
+    `notified`: the treaty's entry into force as a notification states it (see `treaty_entry_into_force`).
+    """
     currents = current_participations(participations)
-    treaty = _treaty_dates(currents, rules, as_of)
+    treaty = _treaty_dates(currents, rules, as_of, notified)
     statuses = {key: _status(acts, as_of, rules, treaty) for key, acts in currents.items()}
     return {key: status for key, status in statuses.items() if status is not None}
 
@@ -534,11 +611,14 @@ def _in_force_flags(status: ParticipantStatus | None, treaty_in_force_on: date |
 
 
 def treaty_stats(
-    participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None, as_of: date
+    participations: Mapping[str, Sequence[ActionRecord]],
+    rules: TreatyRules | None,
+    as_of: date,
+    notified: StatedEntry | None = None,
 ) -> TreatyStats:
     """A treaty's counts on `as_of`; `in_force` is None when the rules cannot tell."""
     currents = current_participations(participations)
-    treaty = _treaty_dates(currents, rules, as_of)
+    treaty = _treaty_dates(currents, rules, as_of, notified)
     counts = {"party": 0, "signatory": 0, "withdrawn": 0}
     in_force = unknown = 0
     for acts in currents.values():
@@ -550,7 +630,7 @@ def treaty_stats(
         unknown += not_known
     return TreatyStats(
         parties=counts["party"],
-        in_force=in_force if _in_force_knowable(rules) and not unknown else None,
+        in_force=in_force if _in_force_knowable(stated_rules(rules, notified)) and not unknown else None,
         signatories=counts["signatory"],
         withdrawn=counts["withdrawn"],
         entry_into_force=treaty[0],
@@ -589,21 +669,30 @@ class TreatyRecord:
     status is a step function of `as_of` that changes only on its own dates (acts, withdrawals taking
     effect, entry into force for it) and on the day the treaty's entry into force becomes known; it is
     computed at those dates and looked up by bisection. Every answer equals the one of
-    `participant_statuses` and `treaty_stats` for the same records.
+    `participant_statuses` and `treaty_stats` for the same records and `notified` date. `rules` are the rules
+    applied: with the notified date as their stated date where they state none.
     """
 
-    def __init__(self, participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None) -> None:
-        self.rules = rules
+    def __init__(
+        self,
+        participations: Mapping[str, Sequence[ActionRecord]],
+        rules: TreatyRules | None,
+        notified: StatedEntry | None = None,
+    ) -> None:
+        self.rules = stated_rules(rules, notified)
+        self.notified = notified
         distinct = {key: _distinct(records) for key, records in participations.items()}
-        corrected = set().union(*(_corrected(records) for records in distinct.values()))
+        corrected = _corrected(list(distinct.values()))
         self.currents = {key: [r for r in rs if r.event_id not in corrected] for key, rs in distinct.items()}
         # Records a later correction replaced, kept for the history.
         self.superseded = {key: [r for r in rs if r.event_id in corrected] for key, rs in distinct.items()}
         self.names = {key: display_name(rs) for key, rs in distinct.items()}
         firsts = {key: _first_binding_date(acts, date.max) for key, acts in self.currents.items()}
-        self.entry = treaty_entry_into_force({key: day for key, day in firsts.items() if day is not None}, rules)
-        self._last_original = _last_original(self.entry, rules)
-        self._in_force_knowable = _in_force_knowable(rules)
+        self.entry = treaty_entry_into_force(
+            {key: day for key, day in firsts.items() if day is not None}, rules, notified
+        )
+        self._last_original = _last_original(self.entry, self.rules)
+        self._in_force_knowable = _in_force_knowable(self.rules)
         self._steps = {key: self._participant_steps(acts) for key, acts in self.currents.items()}
         self._history = self._stats_history()
 
@@ -686,12 +775,16 @@ class TreatyRecord:
         return points
 
 
-def timeline(participations: Mapping[str, Sequence[ActionRecord]], rules: TreatyRules | None) -> list[TimelinePoint]:
+def timeline(
+    participations: Mapping[str, Sequence[ActionRecord]],
+    rules: TreatyRules | None,
+    notified: StatedEntry | None = None,
+) -> list[TimelinePoint]:
     """The counts over time: one point, ascending, per date on which `parties` or `in_force` changes.
 
     Each point equals `treaty_stats(..., as_of=point.date)`.
     """
-    return TreatyRecord(participations, rules).timeline()
+    return TreatyRecord(participations, rules, notified).timeline()
 
 
 # Reports and claims
@@ -781,6 +874,95 @@ def check_claim(kind: str, value: int | str, treaty_id: str, stats: TreatyStats)
     else:
         return ClaimCheck(None, reason=f"claims of kind {kind!r} are not checked")
     return ClaimCheck(found == value, found=found)
+
+
+# How far before a claim's day the record is read for why it differs: a resolution's text is drafted in committee
+# weeks before the plenary adopts it, so an instrument deposited meanwhile is not counted in it, and a withdrawal
+# that took effect in those weeks may still be.
+DRAFTING_DAYS = 30
+WITHDRAWAL_DAYS = 60
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _deposited(statuses: Mapping[str, ParticipantStatus], as_of: date, days: int) -> int:
+    """How many parties on `as_of` rest on an instrument deposited in the `days` days up to it."""
+    since = as_of - timedelta(days=days)
+    return sum(1 for s in statuses.values() if s.status == "party" and s.consent and since < s.consent.date <= as_of)
+
+
+def _more_parties(statuses: Mapping[str, ParticipantStatus], as_of: date, when: str) -> str:
+    """Why the record may count more parties than a claim: instruments deposited after its text was drafted."""
+    deposits = _deposited(statuses, as_of, DRAFTING_DAYS)
+    if not deposits:
+        return f"not deposits between drafting and adoption: none in the {DRAFTING_DAYS} days before {when}"
+    found = _counted(deposits, "instrument", "instruments")
+    return f"deposits between drafting and adoption: {found} deposited in the {DRAFTING_DAYS} days before {when}"
+
+
+def _fewer_parties(statuses: Mapping[str, ParticipantStatus], as_of: date, when: str) -> str:
+    """Why the record may count fewer parties than a claim: withdrawals its text still counts."""
+    since = as_of - timedelta(days=WITHDRAWAL_DAYS)
+    withdrawn = [s.withdrawal.effective_on for s in statuses.values() if s.status == "withdrawn" and s.withdrawal]
+    recent = sum(1 for day in withdrawn if day is not None and day > since)
+    deposited = _counted(_deposited(statuses, as_of, WITHDRAWAL_DAYS), "instrument", "instruments")
+    if not withdrawn:
+        return (
+            f"not withdrawals: none had taken effect by then; {deposited} deposited in the {WITHDRAWAL_DAYS} days "
+            f"before {when}"
+        )
+    return (
+        f"withdrawals: {_counted(len(withdrawn), 'withdrawal', 'withdrawals')} had taken effect by then, {recent} of "
+        f"them in the {WITHDRAWAL_DAYS} days before {when}; {deposited} deposited in those days"
+    )
+
+
+def _when_counted(record: TreatyRecord, claimed: int, as_of: date) -> str | None:
+    """When the record counted `claimed` parties: the last time up to `as_of`, else the first time after it."""
+    points = record.timeline()
+    runs: list[tuple[date, date | None]] = []
+    for index, point in enumerate(points):
+        if point.parties == claimed and (index == 0 or points[index - 1].parties != claimed):
+            until = next((p.date for p in points[index + 1 :] if p.parties != claimed), None)
+            runs.append((point.date, until))
+    before = [run for run in runs if run[0] <= as_of]
+    if before:
+        start, until = before[-1]
+        return f"it counted {claimed} from {start}" + (f" until {until}" if until else "")
+    return f"it reaches {claimed} on {runs[0][0]}" if runs else None
+
+
+def _parties_differ(record: TreatyRecord, claimed: int, as_of: date, when: str) -> str:
+    statuses = record.statuses(as_of)
+    difference = record.stats(as_of).parties - claimed
+    cause = (_more_parties if difference > 0 else _fewer_parties)(statuses, as_of, when)
+    gap = _counted(abs(difference), "party", "parties") + (" more" if difference > 0 else " fewer")
+    counted = _when_counted(record, claimed, as_of)
+    return f"{cause}; the record counts {gap} than claimed" + (f", and {counted}" if counted else "")
+
+
+def claim_differs(record: TreatyRecord, kind: str, claimed: int | str, as_of: date, adopted_on: date) -> str | None:
+    """What the record shows around a claim's day that may explain why it contradicts the claim, in words; None
+    when it does not contradict it.
+
+    A count of parties below the record's: the instruments deposited in the weeks between drafting and adoption. A
+    count above it: the withdrawals that had taken effect (those of the weeks before above all), and the deposits
+    of those weeks. Either way, when the record counted the claimed number. An entry into force: the record's date
+    and where it comes from.
+    """
+    stats = record.stats(as_of)
+    when = "adoption" if as_of == adopted_on else str(as_of)
+    if kind == "parties_count":
+        if isinstance(claimed, int) and stats.parties != claimed:
+            return _parties_differ(record, claimed, as_of, when)
+        return None
+    check = check_claim(kind, claimed, "", stats)
+    if check.verified is not False or stats.entry_into_force is None:
+        return None
+    source = "as the depositary states" if record.entry.shown == "stated" else "computed from the deposits recorded"
+    return f"the record has the treaty in force from {stats.entry_into_force} ({source})"
 
 
 # The rules in words

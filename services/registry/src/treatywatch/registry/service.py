@@ -3,10 +3,12 @@ views, applies the domain's rules, and returns domain values and stored document
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, NamedTuple
+from datetime import date, datetime
+from itertools import islice
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -25,18 +27,23 @@ from treatywatch.registry.domain import (
     report_kind_recorded,
     reports_due,
 )
-from treatywatch.registry.store import TreatyView, TreatyViews
+from treatywatch.registry.store import TreatyView, TreatyViews, action_record
 
 __all__ = [
     "Citation",
+    "Feed",
     "Found",
+    "InvalidCursor",
     "Listed",
     "NotFound",
     "Owed",
+    "Page",
     "ParticipantRecord",
+    "Recorded",
     "Reports",
     "ResolutionRecord",
     "Standing",
+    "TreatyClaim",
     "TreatyReports",
     "check_claim",
     "citation_chain",
@@ -45,6 +52,7 @@ __all__ = [
     "latest_events",
     "meetings",
     "participant",
+    "participant_feed",
     "participant_reports",
     "participant_treaties",
     "participants",
@@ -53,14 +61,42 @@ __all__ = [
     "resolutions",
     "search",
     "treaty",
+    "treaty_claims",
+    "treaty_feed",
     "treaty_reports",
 ]
 
 Db = AsyncDatabase[Document]
+T = TypeVar("T")
 
 
 class NotFound(LookupError):
     """What was asked for is not in the registry; the message says what."""
+
+
+class InvalidCursor(ValueError):
+    """An `after` that no page of the list gave as its `next`; the message says why."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items, and the `after` that asks for the next page (None on the last)."""
+
+    items: list[T]
+    next: str | None
+
+
+def _page(items: Sequence[T], limit: int, cursor: Callable[[T], str]) -> Page[T]:
+    """The first `limit` of `items`, given one more than that when there are more."""
+    shown = list(items[:limit])
+    return Page(shown, cursor(shown[-1]) if len(items) > limit and shown else None)
+
+
+def _after(items: Sequence[T], key: Callable[[T], Any], after: Any) -> Sequence[T]:
+    """The items (in `key` order) whose key is past `after`; all of them when `after` is None."""
+    if after is None:
+        return items
+    return items[bisect_right([key(i) for i in items], after) :]
 
 
 async def treaty(views: TreatyViews, treaty_id: str) -> TreatyView:
@@ -71,15 +107,34 @@ async def treaty(views: TreatyViews, treaty_id: str) -> TreatyView:
     return view
 
 
-async def registered_treaties(db: Db) -> list[Document]:
-    """Every registered treaty, in id order."""
-    return await store.treaties(db)
+async def registered_treaties(db: Db, after: str | None, limit: int) -> Page[Document]:
+    """A page of the registered treaties in id order, after the treaty id `after`."""
+    return _page(await store.treaties(db, after, limit + 1), limit, lambda d: str(d["_id"]))
 
 
-async def meetings(db: Db, views: TreatyViews, treaty_id: str) -> list[Document]:
-    """A known treaty's meetings, by start date."""
+def _meeting_key(doc: Document) -> tuple[str, str, int]:
+    return doc["start"], doc["kind"], doc["ordinal"]
+
+
+def _meeting_cursor(doc: Document) -> str:
+    """A meeting's place in its treaty's list, as a page's `next` gives it: `<start>|<kind>|<ordinal>`."""
+    return "|".join(str(part) for part in _meeting_key(doc))
+
+
+def _meeting_after(cursor: str) -> tuple[str, str, int]:
+    start, _, rest = cursor.partition("|")
+    kind, _, ordinal = rest.rpartition("|")
+    if not kind or not ordinal.isdigit():
+        raise InvalidCursor(f"{cursor!r} is not a meeting's place: <start>|<kind>|<ordinal>")
+    return start, kind, int(ordinal)
+
+
+async def meetings(db: Db, views: TreatyViews, treaty_id: str, after: str | None, limit: int) -> Page[Document]:
+    """A page of a known treaty's meetings, by start date (then kind and ordinal), after the `after` one."""
     await treaty(views, treaty_id)
-    return await store.meetings(db, treaty_id)
+    found = sorted(await store.meetings(db, treaty_id), key=_meeting_key)
+    past = _after(found, _meeting_key, _meeting_after(after) if after is not None else None)
+    return _page(past, limit, _meeting_cursor)
 
 
 class Listed(NamedTuple):
@@ -90,14 +145,21 @@ class Listed(NamedTuple):
     status: ParticipantStatus
 
 
-def participants(view: TreatyView, as_of: date, status: Status | None = None) -> list[Listed]:
-    """Every participant with a status on `as_of` (that status, if given), by name then key."""
+def participants(
+    view: TreatyView, as_of: date, status: Status | None = None, after: str | None = None, limit: int | None = None
+) -> Page[Listed]:
+    """A page of the participants with a status on `as_of` (that status, if given), by name then key, after the
+    participant `after`; every one without a `limit`."""
+    ordered = view.by_name
+    start = 0 if after is None else bisect_right(ordered, (view.name(after), after))
     listed = []
-    for name, key in view.by_name:
+    for name, key in islice(ordered, start, None):
         found = view.record.status(key, as_of)
         if found is not None and (status is None or found.status == status):
             listed.append(Listed(key, name, found))
-    return listed
+            if limit is not None and len(listed) > limit:
+                break
+    return _page(listed, len(listed) if limit is None else limit, lambda item: item.participant)
 
 
 @dataclass(frozen=True)
@@ -131,36 +193,58 @@ async def _standings(db: Db, views: TreatyViews, participant: str, as_of: date) 
     return found
 
 
+def _treaty_of(item: Standing | Owed) -> str:
+    return item.view.treaty_id
+
+
+def _treaties_page(items: Sequence[T], key: Callable[[T], str], after: str | None, limit: int) -> Page[T]:
+    """A page of a list in treaty order, after the treaty id `after`."""
+    return _page(_after(items, key, after), limit, key)
+
+
 async def participant_treaties(
-    db: Db, views: TreatyViews, participant: str, as_of: date, status: Status | None = None
-) -> tuple[str, list[Standing]]:
-    """The participant's key, and its standing in each treaty it has acted on by `as_of` (with `status`, if given)."""
+    db: Db,
+    views: TreatyViews,
+    participant: str,
+    as_of: date,
+    status: Status | None = None,
+    after: str | None = None,
+    limit: int = 1000,
+) -> tuple[str, Page[Standing]]:
+    """The participant's key, and a page of its standing in each treaty it has acted on by `as_of` (with `status`, if
+    given), in treaty order after the treaty id `after`."""
     code = participant_code(participant)
     found = await _standings(db, views, code, as_of)
-    return code, [s for s in found if status is None or (s.status is not None and s.status.status == status)]
+    wanted = [s for s in found if status is None or (s.status is not None and s.status.status == status)]
+    return code, _treaties_page(wanted, _treaty_of, after, limit)
 
 
 @dataclass(frozen=True)
 class ParticipantRecord:
-    """A participant, its name and its standing in every treaty it has acted on."""
+    """A participant, its name, its standing in every treaty it has acted on, and the page of them asked for."""
 
     participant: str
     name: str
     standings: list[Standing]
+    page: Page[Standing]
 
     def count(self, status: Status) -> int:
         """In how many treaties it has `status`."""
         return sum(1 for s in self.standings if s.status is not None and s.status.status == status)
 
 
-async def participant(db: Db, views: TreatyViews, participant: str, as_of: date) -> ParticipantRecord:
-    """A participant by ISO code or UN name; NotFound when it is no known State and has recorded no action."""
+async def participant(
+    db: Db, views: TreatyViews, participant: str, as_of: date, after: str | None = None, limit: int = 1000
+) -> ParticipantRecord:
+    """A participant by ISO code or UN name, with a page of its treaties after the treaty id `after`; NotFound when
+    it is no known State and has recorded no action."""
     resolved = resolve_participant(participant)
     key = resolved.code or resolved.name
     found = await _standings(db, views, key, as_of)
     if not found and resolved.code is None:
         raise NotFound(f"{participant!r} is no known State and has recorded no action")
-    return ParticipantRecord(key, found[0].name if found else resolved.name, found)
+    page = _treaties_page(found, _treaty_of, after, limit)
+    return ParticipantRecord(key, found[0].name if found else resolved.name, found, page)
 
 
 @dataclass(frozen=True)
@@ -216,10 +300,12 @@ def _owed(
 
 @dataclass(frozen=True)
 class Reports:
-    """Reports owed by a day: `owed` lists every duty to report, `items` those the question asked for."""
+    """Reports owed by a day: `owed` lists every duty to report, `items` the page of those the question asked for,
+    `next` the `after` of the page after it."""
 
     owed: list[Owed]
     items: list[Owed]
+    next: str | None = None
 
     @property
     def overdue_count(self) -> int:
@@ -241,8 +327,11 @@ class TreatyReports(Reports):
     recorded: bool = False
 
 
-async def treaty_reports(db: Db, view: TreatyView, as_of: date, overdue_only: bool) -> TreatyReports:
-    """Each party's reports due by `as_of`, by name; with `overdue_only`, `items` holds the parties with one overdue."""
+async def treaty_reports(
+    db: Db, view: TreatyView, as_of: date, overdue_only: bool, after: str | None = None, limit: int = 1000
+) -> TreatyReports:
+    """Each party's reports due by `as_of`, by name; with `overdue_only`, `items` holds the parties with one overdue.
+    `items` is the page after the participant `after`."""
     reporting = view.record.rules.reporting if view.record.rules else None
     if reporting is None:
         return TreatyReports([], [])
@@ -254,14 +343,23 @@ async def treaty_reports(db: Db, view: TreatyView, as_of: date, overdue_only: bo
         if duty is not None:
             owed.append(_owed(view, code, duty, as_of, submitted.get(code, []), kinds))
     owed.sort(key=lambda o: (o.name, o.participant))
-    items = [o for o in owed if o.overdue or not overdue_only]
-    return TreatyReports(owed, items, reporting, report_kind_recorded(reporting, kinds))
+    wanted = [o for o in owed if o.overdue or not overdue_only]
+    start = None if after is None else (view.name(after), after)
+    page = _page(_after(wanted, lambda o: (o.name, o.participant), start), limit, lambda o: o.participant)
+    return TreatyReports(owed, page.items, page.next, reporting, report_kind_recorded(reporting, kinds))
 
 
 async def participant_reports(
-    db: Db, views: TreatyViews, participant: str, as_of: date, overdue_only: bool
+    db: Db,
+    views: TreatyViews,
+    participant: str,
+    as_of: date,
+    overdue_only: bool,
+    after: str | None = None,
+    limit: int = 1000,
 ) -> tuple[str, Reports]:
-    """The participant's key, and the reports it owes by `as_of` in each treaty with a reporting rule."""
+    """The participant's key, and the reports it owes by `as_of` in each treaty with a reporting rule; `items` is the
+    page in treaty order after the treaty id `after`."""
     code = participant_code(participant)
     owed = []
     for view in await views.many(await store.treaties_of(db, code)):
@@ -275,7 +373,8 @@ async def participant_reports(
             # None of its own: only then ask whether any participant's report of the kind is recorded.
             kinds = await store.report_kinds(db, view.treaty_id)
         owed.append(_owed(view, code, duty, as_of, submitted, kinds))
-    return code, Reports(owed, [o for o in owed if o.overdue or not overdue_only])
+    page = _treaties_page([o for o in owed if o.overdue or not overdue_only], _treaty_of, after, limit)
+    return code, Reports(owed, page.items, page.next)
 
 
 async def check_claim(views: TreatyViews, claim: Document, resolution: Document) -> ClaimCheck:
@@ -377,12 +476,14 @@ async def resolutions(
 
 @dataclass(frozen=True)
 class Found:
-    """What a search found, at most its limit of each kind; `count` is of everything found."""
+    """What a search found, a page of at most its limit of each kind; `count` is of everything found, `next` the
+    `after` of the next page (None on the last)."""
 
     treaties: list[Document]
     participants: list[tuple[str, str]]
     resolutions: list[Document]
     count: int
+    next: str | None = None
 
 
 def _matcher(q: str) -> Callable[..., bool]:
@@ -395,9 +496,10 @@ def _matcher(q: str) -> Callable[..., bool]:
     return hit
 
 
-async def search(db: Db, q: str, limit: int) -> Found:
+async def search(db: Db, q: str, limit: int, after: str | None = None) -> Found:
     """Treaties, participants (key, name) and resolutions whose id, name or title contains the words of `q`; the
-    participant `q` names and the resolution whose symbol it is come first."""
+    participant `q` names and the resolution whose symbol it is come first. A page holds at most `limit` of each kind:
+    the next ones follow `after`, how many of each kind the pages before gave."""
     hit = _matcher(q)
     treaties = [d for d in await store.treaties(db) if hit(d["_id"], d.get("title"), d.get("short_title"))]
     resolved = resolve_participant(q).code
@@ -411,7 +513,70 @@ async def search(db: Db, q: str, limit: int) -> Found:
     resolutions = [d for d in await store.resolution_titles(db) if d["_id"] == exact or hit(d["_id"], d.get("title"))]
     resolutions.sort(key=lambda d: d["_id"] != exact)
     count = len(treaties) + len(participants) + len(resolutions)
-    return Found(treaties[:limit], participants[:limit], resolutions[:limit], count)
+    start = int(after) if after is not None else 0
+    end = start + limit
+    more = end < max(len(treaties), len(participants), len(resolutions))
+    return Found(
+        treaties[start:end], participants[start:end], resolutions[start:end], count, str(end) if more else None
+    )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An action as the registry applied it (`applied_at`), with the names a feed writes it in: the participant's as
+    the treaty's events spell it, the treaty's short title (else its title, else its id)."""
+
+    treaty_id: str
+    treaty_title: str
+    participant: str
+    name: str
+    act: ActionRecord
+    applied_at: datetime
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Feed:
+    """The actions applied last about a treaty or a participant (`key`, named `name`), newest first."""
+
+    key: str
+    name: str
+    entries: list[Recorded]
+
+
+def _title(view: TreatyView) -> str:
+    treaty = view.treaty or {}
+    return str(treaty.get("short_title") or treaty.get("title") or view.treaty_id)
+
+
+def _recorded(doc: Document, view: TreatyView) -> Recorded:
+    act = doc["action"]
+    participant: str = doc["participant"]
+    name = view.name(participant)
+    return Recorded(
+        view.treaty_id, _title(view), participant, name, action_record(act), doc["applied_at"], act["recorded_at"]
+    )
+
+
+async def treaty_feed(db: Db, views: TreatyViews, treaty_id: str, limit: int) -> Feed:
+    """The `limit` actions on a known treaty applied last, newest first."""
+    view = await treaty(views, treaty_id)
+    docs = await store.latest_actions(db, treaty_id=treaty_id, limit=limit)
+    return Feed(treaty_id, _title(view), [_recorded(doc, view) for doc in docs])
+
+
+async def participant_feed(db: Db, views: TreatyViews, participant: str, limit: int) -> Feed:
+    """The `limit` actions of a participant applied last (in any treaty), newest first; NotFound as `participant`."""
+    resolved = resolve_participant(participant)
+    key = resolved.code or resolved.name
+    docs = await store.latest_actions(db, participant=key, limit=limit)
+    if not docs and resolved.code is None:
+        raise NotFound(f"{participant!r} is no known State and has recorded no action")
+    treaty_ids = list(dict.fromkeys(d["treaty_id"] for d in docs))
+    by_id = {t: v for t, v in zip(treaty_ids, await views.many(treaty_ids), strict=True) if v is not None}
+    entries = [_recorded(doc, by_id[doc["treaty_id"]]) for doc in docs if doc["treaty_id"] in by_id]
+    name = entries[0].name if entries else resolved.name
+    return Feed(key, name, entries)
 
 
 async def events(db: Db, after: int, limit: int) -> list[Document]:
@@ -427,3 +592,81 @@ async def latest_events(db: Db, limit: int) -> list[Document]:
 async def dead_letters(db: Db, limit: int) -> list[Document]:
     """The messages that failed the contract, newest first."""
     return await store.dead_letters(db, limit)
+
+
+# --- claims over time -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TreatyClaim:
+    """A claim a resolution makes about a treaty, checked against the treaty's record on the claim's day; `differs`
+    says what the record shows that may explain a contradiction."""
+
+    symbol: str
+    adopted_on: date
+    claim: Document
+    as_of: date
+    check: ClaimCheck
+    differs: str | None
+
+
+class _Place(NamedTuple):
+    """A claim's place in its treaty's list: by its resolution's adoption, symbol, and its position among the
+    resolution's claims."""
+
+    adopted_on: date
+    symbol: str
+    position: int
+
+
+def _place_cursor(item: tuple[_Place, Document, Document]) -> str:
+    place = item[0]
+    return f"{place.adopted_on.isoformat()}|{place.symbol}|{place.position}"
+
+
+def _claim_after(cursor: str) -> _Place:
+    day, _, rest = cursor.partition("|")
+    symbol, _, index = rest.rpartition("|")
+    try:
+        adopted_on = date.fromisoformat(day)
+    except ValueError:
+        adopted_on = None
+    if adopted_on is None or not symbol or not index.isdigit():
+        raise InvalidCursor(f"{cursor!r} is not a claim's place: <adopted on>|<symbol>|<index>")
+    return _Place(adopted_on, symbol, int(index))
+
+
+async def _resolutions_about(db: Db, treaty_id: str) -> list[Document]:
+    """Every resolution about the treaty, read a store's page at a time."""
+    found: list[Document] = []
+    after: str | None = None
+    while page := await store.resolutions(db, treaty_id=treaty_id, after=after, limit=1000):
+        found += page
+        after = page[-1]["_id"]
+    return found
+
+
+async def _checked(views: TreatyViews, view: TreatyView, place: _Place, claim: Document, doc: Document) -> TreatyClaim:
+    as_of = date.fromisoformat(claim.get("as_of") or doc["adopted_on"])
+    check = await check_claim(views, claim, doc)
+    differs = None
+    if check.verified is False:
+        differs = domain.claim_differs(view.record, claim["kind"], claim["value"], as_of, place.adopted_on)
+    return TreatyClaim(place.symbol, place.adopted_on, claim, as_of, check, differs)
+
+
+async def treaty_claims(db: Db, views: TreatyViews, treaty_id: str, after: str | None, limit: int) -> Page[TreatyClaim]:
+    """A page of the claims the resolutions about a known treaty make about it, each checked against its record on
+    the claim's day: by the resolution's adoption (then symbol, then the claim's place in it), after `after`
+    (a page's `next`, `<adopted on>|<symbol>|<index>`)."""
+    view = await treaty(views, treaty_id)
+    found = [
+        (_Place(date.fromisoformat(doc["adopted_on"]), doc["_id"], index), claim, doc)
+        for doc in await _resolutions_about(db, treaty_id)
+        for index, claim in enumerate(doc.get("claims", []))
+        if (claim.get("treaty_id") or treaty_id) == treaty_id
+    ]
+    found.sort(key=lambda item: item[0])
+    start = _claim_after(after) if after is not None else None
+    page = _page(_after(found, lambda item: item[0], start), limit, _place_cursor)
+    return Page([await _checked(views, view, *item) for item in page.items], page.next)

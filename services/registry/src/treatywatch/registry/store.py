@@ -1,7 +1,9 @@
 """The registry's MongoDB store: applied events (the audit trail) and the projections built from them.
 
 A treaty action is kept in its event's own record, with the treaty and the participant's key beside it, and a
-treaty's actions are read from there: applying one is an insert and nothing else.
+treaty's actions are read from there: applying one is an insert and nothing else. A treaty's document holds its
+registration and the entry into force a depositary notification states (`stated_entry_into_force`): one that holds
+only the latter is not registered.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from treatywatch.common.events import (
     MeetingRecordedEvent,
     ReportSubmittedEvent,
     ResolutionAdoptedEvent,
+    TreatyEnteredIntoForce,
+    TreatyEnteredIntoForceEvent,
     TreatyRegistered,
     TreatyRegisteredEvent,
 )
@@ -36,7 +40,7 @@ from treatywatch.common.mongo import Document
 from treatywatch.common.participants import clean_name, participant_code, participant_name, resolve_participant
 from treatywatch.common.rules import TreatyRules
 from treatywatch.common.symbols import normalize_resolution_symbol
-from treatywatch.registry.domain import ActionRecord, RuleInWords, Submitted, TreatyRecord, rules_in_words
+from treatywatch.registry.domain import ActionRecord, RuleInWords, StatedEntry, Submitted, TreatyRecord, rules_in_words
 
 _CODE = re.compile(r"[A-Z]{2,3}")
 # BSON's integers are 64-bit: a larger one in a query fails in the driver, before the server is asked.
@@ -158,6 +162,9 @@ def projection_ops(event: Event) -> list[tuple[str, UpdateOne]]:
             code = participant_code(data.participant)
             doc = data.model_dump(mode="json") | {"participant": code, "event_id": event.id}
             return _upsert("reports", f"{data.treaty_id}|{code}|{data.kind}|{data.period}", doc)
+        case TreatyEnteredIntoForceEvent(data=data):
+            stated = data.model_dump(mode="json", exclude_none=True, exclude={"treaty_id"}) | {"event_id": event.id}
+            return _upsert("treaties", data.treaty_id, {"stated_entry_into_force": stated})
         case _:
             assert_never(event)
 
@@ -191,7 +198,11 @@ def prepare(event: Event) -> Prepared:
 
 def revision_ops(events: Sequence[Event]) -> list[UpdateOne]:
     """Move the revision of every treaty whose record the events change, so cached views reload."""
-    changed = Counter(e.data.treaty_id for e in events if isinstance(e.data, ActionRecorded | TreatyRegistered))
+    changed = Counter(
+        e.data.treaty_id
+        for e in events
+        if isinstance(e.data, ActionRecorded | TreatyRegistered | TreatyEnteredIntoForce)
+    )
     return [UpdateOne({"_id": t}, {"$inc": {"revision": n}}, upsert=True) for t, n in sorted(changed.items())]
 
 
@@ -269,18 +280,58 @@ async def record_dead_letter(db: AsyncDatabase[Document], doc: Document) -> None
 _BY_ID = [("_id", ASCENDING)]
 
 
-def treaties_query(db: AsyncDatabase[Document]) -> AsyncCursor[Document]:
-    return db.treaties.find({}).sort(_BY_ID).hint(_BY_ID)
+# A registration always has a title; a treaty's document without one holds only a stated entry into force.
+_REGISTERED: Document = {"title": {"$exists": True}}
 
 
-async def treaties(db: AsyncDatabase[Document]) -> list[Document]:
-    """Every registered treaty, in id order."""
-    return await treaties_query(db).to_list()
+def registered(doc: Document | None) -> Document | None:
+    """The treaty's registration: its document if a `treaty.registered` made it, else None."""
+    return doc if doc is not None and "title" in doc else None
+
+
+def treaties_query(db: AsyncDatabase[Document], after: str | None = None, limit: int = 0) -> AsyncCursor[Document]:
+    """Registered treaties in id order, after the id `after`; at most `limit` (0: all)."""
+    query = _REGISTERED | ({"_id": {"$gt": after}} if after is not None else {})
+    return db.treaties.find(query).sort(_BY_ID).hint(_BY_ID).limit(limit)
+
+
+async def treaties(db: AsyncDatabase[Document], after: str | None = None, limit: int = 0) -> list[Document]:
+    """The registered treaties in id order after `after` (every one by default), at most `limit` (0: no limit)."""
+    return await treaties_query(db, after, limit).to_list()
 
 
 def actions_query(db: AsyncDatabase[Document], treaty_id: str) -> AsyncCursor[Document]:
     """The records of a treaty's actions (only actions' records carry a `treaty_id`)."""
     return db.events.find({"treaty_id": treaty_id}, {"seq": 1, "participant": 1, "action": 1})
+
+
+# What an entry of a feed shows of an action's record.
+_FEED_FIELDS = {"seq": 1, "applied_at": 1, "treaty_id": 1, "participant": 1, "action": 1}
+# The feeds read the index of their key and sort what it gives: the index of `seq` alone would scan every event of
+# every treaty for a rare one. Two more indexes would cost every action applied more than these cold reads save.
+_BY_TREATY = [("treaty_id", ASCENDING), ("participant", ASCENDING)]
+_BY_PARTICIPANT = [("participant", ASCENDING), ("treaty_id", ASCENDING)]
+
+
+def treaty_feed_query(db: AsyncDatabase[Document], treaty_id: str, limit: int) -> AsyncCursor[Document]:
+    """The records of a treaty's actions applied last, newest first."""
+    return db.events.find({"treaty_id": treaty_id}, _FEED_FIELDS).sort("seq", DESCENDING).hint(_BY_TREATY).limit(limit)
+
+
+def participant_feed_query(db: AsyncDatabase[Document], participant: str, limit: int) -> AsyncCursor[Document]:
+    """The records of a participant's actions (in any treaty) applied last, newest first."""
+    query = db.events.find({"participant": participant}, _FEED_FIELDS).sort("seq", DESCENDING)
+    return query.hint(_BY_PARTICIPANT).limit(limit)
+
+
+async def latest_actions(
+    db: AsyncDatabase[Document], *, treaty_id: str | None = None, participant: str | None = None, limit: int
+) -> list[Document]:
+    """The records of the actions applied last, newest first: of a treaty, or else of a participant."""
+    if treaty_id is not None:
+        return await treaty_feed_query(db, treaty_id, limit).to_list()
+    assert participant is not None
+    return await participant_feed_query(db, participant, limit).to_list()
 
 
 def treaties_of_query(db: AsyncDatabase[Document], participant: str) -> AsyncCursor[Document]:
@@ -461,9 +512,17 @@ def rules_of(treaty: Document | None) -> TreatyRules | None:
     return TreatyRules.model_validate(treaty["rules"])
 
 
+def stated_entry(doc: Document | None) -> StatedEntry | None:
+    """The entry into force a notification stated, as a treaty's document keeps it."""
+    stated = (doc or {}).get("stated_entry_into_force")
+    if not stated:
+        return None
+    return StatedEntry(date.fromisoformat(stated["date"]), stated.get("notification"), stated.get("article"))
+
+
 @dataclass(frozen=True)
 class TreatyView:
-    """A treaty's registration and prepared record as of one revision."""
+    """A treaty's registration (None if unregistered) and prepared record as of one revision."""
 
     treaty_id: str
     revision: int
@@ -550,11 +609,13 @@ class TreatyViews:
         return await asyncio.shield(task)
 
     async def _load(self, treaty_id: str, revision: int) -> TreatyView | None:
-        treaty = await self._db.treaties.find_one({"_id": treaty_id})
+        doc = await self._db.treaties.find_one({"_id": treaty_id})
         docs = [d async for d in actions_query(self._db, treaty_id)]
-        if treaty is None and not docs:
+        if doc is None and not docs:
             return None
-        view = TreatyView(treaty_id, revision, treaty, TreatyRecord(to_records(docs), rules_of(treaty)))
+        treaty = registered(doc)
+        record = TreatyRecord(to_records(docs), rules_of(treaty), stated_entry(doc))
+        view = TreatyView(treaty_id, revision, treaty, record)
         current = self._views.get(treaty_id)
         if current is None or current.revision <= revision:
             self._views[treaty_id] = view

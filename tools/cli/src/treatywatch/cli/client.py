@@ -14,7 +14,11 @@ from treatywatch.ingest.untc import read_index, untc_treaty_id
 
 
 class IngestError(RuntimeError):
-    """Ingest refused a request; the message carries its problem details."""
+    """Ingest refused a request; the message carries its problem details, `problem` the whole document."""
+
+    def __init__(self, message: str, problem: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem or {}
 
 
 @dataclass
@@ -39,7 +43,28 @@ class NotificationSummary:
     seconds: float = 0.0
 
 
-NOTIFICATION_SUFFIXES = (".txt", ".pdf")
+@dataclass
+class ResolutionSummary:
+    """What sending resolutions did: files read, resolutions published (on a dry run, complete), and by file the
+    warnings, the required fields not found (file, field, reason) and the failures."""
+
+    files: int = 0
+    published: int = 0
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[tuple[str, str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# Documents (resolutions, notifications) are sent as text or as their PDF.
+DOCUMENT_SUFFIXES = (".txt", ".pdf")
+
+
+def document(path: Path) -> tuple[bytes, str]:
+    """A document file's bytes and media type: a PDF (by its name or its `%PDF-` header), else text."""
+    content = path.read_bytes()
+    pdf = path.suffix.lower() == ".pdf" or content.startswith(b"%PDF-")
+    return content, "application/pdf" if pdf else "text/plain"
 
 
 def treaty_id_of(path: Path) -> str:
@@ -84,7 +109,7 @@ class Ingest:
                 # What the detail already says (a notification's missing parts) is not repeated.
                 listed = [e for e in body.get("errors", []) if str(e.get("message")) not in detail]
                 errors = "; ".join(f"{e.get('path')}: {e.get('message')}" for e in listed[:5])
-                raise IngestError(f"{response.status_code} {detail}" + (f" ({errors})" if errors else ""))
+                raise IngestError(f"{response.status_code} {detail}" + (f" ({errors})" if errors else ""), body)
             return response.json()
 
     def import_untc(self, path: Path, titles: dict[str, tuple[str, str]]) -> Any:
@@ -95,15 +120,44 @@ class Ingest:
         return self._post("/v1/imports/untc", path.read_bytes(), "text/csv", params)
 
     def resolution(self, path: Path, dry_run: bool = False) -> Any:
+        """Send one resolution file, its text or its PDF."""
         params = {"dry_run": "true"} if dry_run else None
-        return self._post("/v1/resolutions", path.read_bytes(), "text/plain", params)
+        return self._post("/v1/resolutions", *document(path), params)
+
+    def send_resolutions(
+        self, paths: list[Path], progress: Callable[[Path], None] | None = None, dry_run: bool = False
+    ) -> ResolutionSummary:
+        """Send resolution files one by one; a file ingest refuses is listed with the reason (and, for one that lacks
+        required fields, each of them), and the rest go on."""
+        started = time.monotonic()
+        summary = ResolutionSummary()
+        for path in paths:
+            try:
+                result = self.resolution(path, dry_run=dry_run)
+            except (IngestError, OSError) as exc:
+                problem = exc.problem if isinstance(exc, IngestError) else {}
+                # A text that is no resolution at all names the parts it lacks, not fields.
+                missing = [m for m in problem.get("missing", []) if isinstance(m, dict)]
+                # The fields not found are listed apart: the failure only says that it was refused.
+                reason = f"{problem.get('status')} {problem.get('detail')}" if missing else str(exc)
+                summary.failed.append((path.name, reason))
+            else:
+                summary.files += 1
+                missing = result["missing"]
+                summary.published += 0 if missing else 1
+                # The parser also warns of each field it did not find, which `missing` lists already.
+                listed = {m["reason"] for m in missing}
+                summary.warnings += [(path.name, w) for w in result["warnings"] if w not in listed]
+            summary.missing += [(path.name, m["field"], m["reason"]) for m in missing]
+            if progress:
+                progress(path)
+        summary.seconds = time.monotonic() - started
+        return summary
 
     def notification(self, path: Path, dry_run: bool = False) -> Any:
-        """Send one notification file: a PDF (by its name or its `%PDF-` header) as application/pdf, else as text."""
-        content = path.read_bytes()
-        pdf = path.suffix.lower() == ".pdf" or content.startswith(b"%PDF-")
+        """Send one notification file, its text or its PDF."""
         params = {"dry_run": "true"} if dry_run else None
-        return self._post("/v1/notifications", content, "application/pdf" if pdf else "text/plain", params)
+        return self._post("/v1/notifications", *document(path), params)
 
     def send_notifications(
         self, paths: list[Path], progress: Callable[[Path], None] | None = None, dry_run: bool = False
@@ -159,12 +213,12 @@ def status_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def notification_files(paths: list[Path]) -> list[Path]:
+def document_files(paths: list[Path]) -> list[Path]:
     """The files named, and the `.txt` and `.pdf` files inside the folders named (sorted, subfolders too)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in NOTIFICATION_SUFFIXES)
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
         else:
             found.append(path)
     return found

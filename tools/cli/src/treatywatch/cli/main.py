@@ -20,7 +20,8 @@ from treatywatch.cli.client import (
     Ingest,
     IngestError,
     NotificationSummary,
-    notification_files,
+    ResolutionSummary,
+    document_files,
     status_files,
 )
 from treatywatch.cli.registry import app as registry_app
@@ -91,23 +92,70 @@ def import_untc(
         raise typer.Exit(1)
 
 
+def print_resolutions(summary: ResolutionSummary, dry_run: bool) -> None:
+    """The table that ends sending resolutions, then each warning, each field not found and each failure."""
+    table = Table(title="Resolutions" + (" (dry run)" if dry_run else ""))
+    for column in ("files", "complete" if dry_run else "published", "warnings", "missing fields", "failures", "time"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(summary.files),
+        str(summary.published),
+        str(len(summary.warnings)),
+        str(len(summary.missing)),
+        str(len(summary.failed)),
+        f"{summary.seconds:.1f} s",
+    )
+    console.print(table)
+    for name, warning in summary.warnings[:50]:
+        console.print(f"  [yellow]warning[/] {name}: {warning}", highlight=False)
+    if len(summary.warnings) > 50:
+        console.print(f"  ... and {len(summary.warnings) - 50} more warnings")
+    for name, missing, reason in summary.missing:
+        console.print(f"  [yellow]missing[/] {name}: {missing}: {reason}", highlight=False)
+    for name, reason in summary.failed:
+        console.print(f"  [red]failed[/] {name}: {reason}", highlight=False)
+    if dry_run:
+        console.print("dry run: nothing was published")
+
+
+def ingest_one_resolution(client: Ingest, path: Path, dry_run: bool) -> None:
+    """One file: print what ingest read (on a dry run, complete or not), or why it was refused."""
+    try:
+        result = client.resolution(path, dry_run=dry_run)
+    except IngestError as exc:
+        console.print(f"[red]refused:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    console.print_json(data=result)
+
+
 @ingest.command("resolution")
 def ingest_resolution(
-    path: Annotated[Path, typer.Argument(help="The resolution as plain text.", exists=True, dir_okay=False)],
+    paths: Annotated[list[Path], typer.Argument(help="Resolutions (.txt or .pdf) or folders of them.", exists=True)],
     dry_run: Annotated[bool, typer.Option(help="Parse only; publish nothing.")] = False,
     ingest_url: IngestUrl = "http://127.0.0.1:8001",
     api_key: ApiKey = "",
 ) -> None:
-    """Parse a General Assembly resolution and publish it (print the parse)."""
+    """Send General Assembly resolutions to ingest, which publishes each one it reads whole.
+
+    One file prints what was read; several files, or a folder, show a progress bar and end with a summary. Exits
+    with 1 when ingest refused any (a resolution lacking a required field among them).
+    """
     client = Ingest(ingest_url, api_key)
     try:
-        result = client.resolution(path, dry_run=dry_run)
-    except IngestError as exc:
-        console.print(f"[red]refused:[/] {exc}")
-        raise typer.Exit(1) from exc
+        if len(paths) == 1 and paths[0].is_file():
+            ingest_one_resolution(client, paths[0], dry_run)
+            return
+        files = document_files(paths)
+        with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[file]}"), console=console) as bar:
+            task = bar.add_task("sending", total=len(files), file="")
+            summary = client.send_resolutions(
+                files, lambda p: bar.update(task, advance=1, file=p.name), dry_run=dry_run
+            )
     finally:
         client.close()
-    console.print_json(data=result)
+    print_resolutions(summary, dry_run)
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 def print_notifications(summary: NotificationSummary, dry_run: bool) -> None:
@@ -141,7 +189,7 @@ def ingest_notification(
     api_key: ApiKey = "",
 ) -> None:
     """Send depositary notifications (C.N.s) to ingest, which publishes the acts they announce."""
-    files = notification_files(paths)
+    files = document_files(paths)
     client = Ingest(ingest_url, api_key)
     try:
         with Progress(*Progress.get_default_columns(), TextColumn("{task.fields[file]}"), console=console) as bar:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from treatywatch.registry.routes import events, participants, resolutions, search, treaties
+from treatywatch.registry.routes import events, feeds, participants, resolutions, search, treaties
 
 ROUTERS: tuple[APIRouter, ...] = (
     treaties.router,
@@ -12,4 +12,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     resolutions.router,
     search.router,
     events.router,
+    feeds.router,
 )

@@ -29,6 +29,10 @@ async def _views(request: Request) -> TreatyViews:
 Db = Annotated[AsyncDatabase[Document], Depends(_db)]
 Views = Annotated[TreatyViews, Depends(_views)]
 AsOf = Annotated[date | None, Query(description="YYYY-MM-DD; default today")]
+# Every list is paginated: at most `limit` items, the next page `after` the previous page's `next`.
+MAX_LIMIT = 1000
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="at most this many items")]
+After = Annotated[str | None, Query(min_length=1, max_length=500, description="the `next` of the previous page")]
 
 
 def today() -> date:

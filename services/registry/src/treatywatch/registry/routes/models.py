@@ -33,6 +33,8 @@ _is_none = partial(operator.is_, None)
 Omitted = Annotated[T | None, Field(exclude_if=_is_none)]
 # Written by `datetime.isoformat` ("+00:00" rather than pydantic's "Z"), as `applied_at` always was.
 Timestamp = Annotated[dt.datetime, PlainSerializer(dt.datetime.isoformat, return_type=str)]
+# Every paginated list: pass it as `after` for the next page.
+Next = Annotated[str | None, Field(description="The `after` of the next page; null on the last")]
 
 
 class Answer(BaseModel):
@@ -61,6 +63,7 @@ class Treaty(TreatyTitles):
 class Treaties(Answer):
     items: list[Treaty]
     count: int
+    next: Next = None
 
 
 class EntryIntoForceDates(Answer):
@@ -71,6 +74,14 @@ class EntryIntoForceDates(Answer):
     stated: dt.date | None
     shown: Literal["computed", "stated"] | None
     reason: str | None
+
+
+class NotifiedEntry(Answer):
+    """The treaty's entry into force as a depositary notification states it (`treaty.entered_into_force`)."""
+
+    date: dt.date
+    notification: Omitted[str] = None
+    article: Omitted[str] = None
 
 
 class RuleInWords(Answer):
@@ -93,6 +104,10 @@ class TreatyDetail(Treaty):
     rules_explained: list[RuleInWords]
     warnings: list[str]
     participants: int
+    stated_entry_into_force: Omitted[NotifiedEntry] = Field(
+        default=None,
+        description="The entry into force a depositary notification states; the stated date where the rules state none",
+    )
 
 
 class Stats(Answer):
@@ -175,6 +190,7 @@ class Participants(Answer):
     as_of: dt.date
     count: int
     items: list[Participant]
+    next: Next = None
 
 
 class TreatyStanding(TreatyTitles):
@@ -199,10 +215,12 @@ class ParticipantTreaties(Answer):
     as_of: dt.date
     items: list[TreatyStanding]
     count: int
+    next: Next = None
 
 
 class ParticipantDetail(Answer):
-    """A participant, in how many treaties it has each status, and its standing in each it has acted on."""
+    """A participant, in how many treaties it has each status (of all it has acted on), and its standing in each
+    treaty of the page."""
 
     participant: str
     name: str
@@ -212,6 +230,7 @@ class ParticipantDetail(Answer):
     withdrawn: int
     count: int
     items: list[TreatyStanding]
+    next: Next = None
 
 
 class Meeting(Answer):
@@ -229,6 +248,7 @@ class Meetings(Answer):
     treaty_id: str
     count: int
     items: list[Meeting]
+    next: Next = None
 
 
 class Report(Answer):
@@ -265,6 +285,7 @@ class TreatyReports(Answer):
     overdue_count: Omitted[int] = None
     due_count: Omitted[int] = None
     items: list[Owed]
+    next: Next = None
 
 
 class OwedInTreaty(Owed):
@@ -280,6 +301,7 @@ class ParticipantReports(Answer):
     overdue_count: int
     due_count: int
     items: list[OwedInTreaty]
+    next: Next = None
 
 
 class ParticipantName(Answer):
@@ -301,6 +323,7 @@ class SearchResults(Answer):
     participants: list[ParticipantName]
     resolutions: list[ResolutionTitle]
     count: int
+    next: Next = None
 
 
 class ResolutionSummary(Answer):
@@ -332,6 +355,30 @@ class CheckedClaim(Answer):
     reason: Omitted[str] = None
     expected: Omitted[int | str] = None
     found: Omitted[int | str] = None
+
+
+class TreatyClaim(Answer):
+    """A claim a resolution makes about the treaty, beside the record's value on the claim's day."""
+
+    symbol: str
+    adopted_on: dt.date
+    kind: str
+    claimed: int | str = Field(description="The value the resolution states")
+    as_of: dt.date = Field(description="The claim's day: the adoption, unless the claim names another")
+    found: int | str | None = Field(description="The record's value on `as_of`; null when it cannot tell")
+    verified: bool | None = Field(description="Whether the two agree; null when the claim cannot be checked")
+    reason: str | None = Field(
+        description="Why not verified: why it cannot be checked, or what the record shows that may explain the "
+        "difference (deposits between drafting and adoption, withdrawals); null when verified"
+    )
+    text: str | None = Field(description="The resolution's words the claim was read from")
+
+
+class TreatyClaims(Answer):
+    treaty_id: str
+    count: int
+    items: list[TreatyClaim] = Field(description="Oldest resolution first, then by symbol and place in the text")
+    next: Next = None
 
 
 class Citation(Answer):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from treatywatch.common.mongo import Document
 from treatywatch.registry import service
 from treatywatch.registry.routes import models, tables
-from treatywatch.registry.routes.deps import READ, AsOf, Db, Views, today
+from treatywatch.registry.routes.deps import READ, After, AsOf, Db, Limit, Views, today
 
 router = APIRouter(prefix="/v1", tags=["participants"], dependencies=[READ])
 
@@ -26,18 +26,28 @@ STANDING_COLUMNS = ("treaty_id", "title", *tables.STATUS_COLUMNS)
     responses=tables.csv_responses(
         "The participant's standing in each treaty; as CSV with `?format=csv` or `Accept: text/csv`",
         ",".join(STANDING_COLUMNS)
-        + "\r\nXXVI-5,Mine Ban Convention,party,,accession,2002-09-11,2003-03-01,true,,,,\r\n",
+        + "\r\nXXVI-5,Mine Ban Convention,party,,accession,2002-09-11,2003-03-01,true,,,,"
+        + ",C.N.869.2002.TREATIES-8,,\r\n",
     ),
 )
 async def get_participant(
-    participant: str, request: Request, db: Db, views: Views, as_of: AsOf = None, fmt: tables.Format = None
+    participant: str,
+    request: Request,
+    db: Db,
+    views: Views,
+    as_of: AsOf = None,
+    fmt: tables.Format = None,
+    after: After = None,
+    limit: Limit = 1000,
 ) -> models.ParticipantDetail | Response:
     as_of = as_of or today()
-    found = await service.participant(db, views, participant, as_of)
+    found = await service.participant(db, views, participant, as_of, after, limit)
+    page = found.page
     if tables.wants_csv(request, fmt):
-        rows = ([s.view.treaty_id, _title(s.view.treaty), *tables.status_cells(s.status)] for s in found.standings)
-        return tables.csv_response(tables.filename(found.participant, "treaties", as_of), STANDING_COLUMNS, rows)
-    items = [models.treaty_standing(s) for s in found.standings]
+        rows = ([s.view.treaty_id, _title(s.view.treaty), *tables.status_cells(s.status)] for s in page.items)
+        name = tables.filename(found.participant, "treaties", as_of)
+        return tables.csv_response(name, STANDING_COLUMNS, rows, tables.next_url(request, page.next))
+    items = [models.treaty_standing(s) for s in page.items]
     return models.ParticipantDetail(
         participant=found.participant,
         name=found.name,
@@ -47,6 +57,7 @@ async def get_participant(
         withdrawn=found.count("withdrawn"),
         count=len(items),
         items=items,
+        next=page.next,
     )
 
 
@@ -71,12 +82,15 @@ async def get_participant_reports(
     as_of: AsOf = None,
     overdue: Annotated[bool, Query(description="only treaties where a report is overdue")] = False,
     fmt: tables.Format = None,
+    after: After = None,
+    limit: Limit = 1000,
 ) -> models.ParticipantReports | Response:
     as_of = as_of or today()
-    code, reports = await service.participant_reports(db, views, participant, as_of, overdue)
+    code, reports = await service.participant_reports(db, views, participant, as_of, overdue, after, limit)
     if tables.wants_csv(request, fmt):
         rows = [row for o in reports.items for row in tables.report_rows(o, o.view.treaty_id, _title(o.view.treaty))]
-        return tables.csv_response(tables.filename(code, "reports", as_of), PARTICIPANT_REPORT_COLUMNS, rows)
+        name = tables.filename(code, "reports", as_of)
+        return tables.csv_response(name, PARTICIPANT_REPORT_COLUMNS, rows, tables.next_url(request, reports.next))
     return models.ParticipantReports(
         participant=code,
         as_of=as_of,
@@ -84,6 +98,7 @@ async def get_participant_reports(
         overdue_count=reports.overdue_count,
         due_count=reports.due_count,
         items=[models.owed_in_treaty(o) for o in reports.items],
+        next=reports.next,
     )
 
 

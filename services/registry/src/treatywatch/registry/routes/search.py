@@ -17,9 +17,12 @@ router = APIRouter(prefix="/v1", tags=["search"], dependencies=[READ])
 async def search(
     db: Db,
     q: Annotated[str, Query(min_length=1, max_length=200, description="a treaty title or id, participant, or symbol")],
-    limit: Annotated[int, Query(ge=1, le=100, description="at most this many of each kind")] = 20,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many of each kind")] = 20,
+    after: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,9}$", description="the `next` of the previous page (how many were shown)")
+    ] = None,
 ) -> models.SearchResults:
-    found = await service.search(db, q, limit)
+    found = await service.search(db, q, limit, after)
     return models.SearchResults.model_validate(
         {
             "query": q,
@@ -27,5 +30,6 @@ async def search(
             "participants": [{"participant": key, "name": name} for key, name in found.participants],
             "resolutions": [{"symbol": d["_id"], **d} for d in found.resolutions],
             "count": found.count,
+            "next": found.next,
         }
     )

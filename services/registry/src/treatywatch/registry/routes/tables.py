@@ -3,6 +3,7 @@
 A route that answers a table also answers it as CSV when asked with `?format=csv` or `Accept: text/csv`: dates
 ISO, lists joined with "; ", absent values empty. A text cell that a spreadsheet would read as a formula (one that
 starts with =, +, -, @, a tab or a carriage return) gets a leading apostrophe; numbers and dates are never text.
+The CSV is the page the JSON would be; a `Link` header (rel="next") asks for the next one.
 """
 
 from __future__ import annotations
@@ -97,9 +98,18 @@ def filename(*parts: str | date | None) -> str:
     return "-".join(w for w in words if w) + ".csv"
 
 
-def csv_response(name: str, columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Response:
-    """The table as a CSV attachment named `name`."""
+def next_url(request: Request, after: str | None) -> str | None:
+    """The URL of the page after this one (the request with `after` set), or None on the last page."""
+    return None if after is None else str(request.url.include_query_params(after=after))
+
+
+def csv_response(
+    name: str, columns: Sequence[str], rows: Iterable[Sequence[Cell]], next_page: str | None = None
+) -> Response:
+    """The table as a CSV attachment named `name`; with `next_page`, a `Link` to it (RFC 8288)."""
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Vary": "Accept"}
+    if next_page is not None:
+        headers["Link"] = f'<{next_page}>; rel="next"'
     return Response(csv_text(columns, rows), media_type=CSV_MEDIA, headers=headers)
 
 
@@ -116,8 +126,18 @@ STATUS_COLUMNS = (
     "withdrawal_date",
     "withdrawal_effective_on",
     "warnings",
+    "signature_notification",
+    "consent_notification",
+    "withdrawal_notification",
 )
 REPORT_COLUMNS = ("in_force_on", "period", "due_on", "submitted_on", "status")
+
+
+def _notification(status: ParticipantStatus, action: str, day: date | None) -> str | None:
+    """The C.N. reference of the `action` dated `day` among the status's actions (the depositary's notification)."""
+    return next(
+        (a.notification for a in status.actions if (a.action, a.date) == (action, day) and a.notification), None
+    )
 
 
 def status_cells(status: ParticipantStatus | None) -> list[Cell]:
@@ -136,6 +156,9 @@ def status_cells(status: ParticipantStatus | None) -> list[Cell]:
         withdrawal.date if withdrawal else None,
         withdrawal.effective_on if withdrawal else None,
         status.warnings,
+        _notification(status, "signature", status.signature),
+        _notification(status, consent.action, consent.date) if consent else None,
+        _notification(status, "withdrawal", withdrawal.date) if withdrawal else None,
     ]
 
 

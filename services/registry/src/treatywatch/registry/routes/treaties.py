@@ -14,7 +14,7 @@ from treatywatch.common.web import Problem
 from treatywatch.registry import service
 from treatywatch.registry.domain import Status, rules_sentence
 from treatywatch.registry.routes import models, tables
-from treatywatch.registry.routes.deps import READ, AsOf, Db, Views, today
+from treatywatch.registry.routes.deps import READ, After, AsOf, Db, Limit, Views, today
 from treatywatch.registry.store import TreatyViews
 
 router = APIRouter(prefix="/v1", tags=["treaties"], dependencies=[READ])
@@ -31,16 +31,18 @@ async def list_treaties(
     participant: Annotated[str | None, Query(description="ISO 3166 alpha-3 code or UN name")] = None,
     status: Status | None = None,
     as_of: AsOf = None,
+    after: After = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="default 100; with `participant`, 1000")] = None,
 ) -> models.Treaties | models.ParticipantTreaties:
     if participant is None:
         if status is not None:
             raise Problem(422, "Invalid request", "`status` filters a participant's treaties: give `participant` too")
-        treaties = await service.registered_treaties(db)
-        return models.Treaties.model_validate({"items": treaties, "count": len(treaties)})
+        page = await service.registered_treaties(db, after, limit or 100)
+        return models.Treaties.model_validate({"items": page.items, "count": len(page.items), "next": page.next})
     as_of = as_of or today()
-    code, standings = await service.participant_treaties(db, views, participant, as_of, status)
-    items = [models.treaty_standing(s) for s in standings]
-    return models.ParticipantTreaties(participant=code, as_of=as_of, items=items, count=len(items))
+    code, found = await service.participant_treaties(db, views, participant, as_of, status, after, limit or 1000)
+    items = [models.treaty_standing(s) for s in found.items]
+    return models.ParticipantTreaties(participant=code, as_of=as_of, items=items, count=len(items), next=found.next)
 
 
 @router.get(
@@ -60,6 +62,7 @@ async def get_treaty(treaty_id: str, views: Views) -> models.TreatyDetail:
             "rules_explained": view.rules_explained,
             "warnings": list(entry.warnings),
             "participants": len(view.record.currents),
+            "stated_entry_into_force": view.record.notified,
         }
     )
 
@@ -90,7 +93,8 @@ PARTICIPANT_COLUMNS = ("participant", "name", *tables.STATUS_COLUMNS)
     response_model=models.Participants,
     responses=tables.csv_responses(
         "Each participant's status on a date; as CSV with `?format=csv` or `Accept: text/csv`",
-        ",".join(PARTICIPANT_COLUMNS) + "\r\nAFG,Afghanistan,party,,accession,2002-09-11,2003-03-01,true,,,,\r\n",
+        ",".join(PARTICIPANT_COLUMNS)
+        + "\r\nAFG,Afghanistan,party,,accession,2002-09-11,2003-03-01,true,,,,,C.N.869.2002.TREATIES-8,,\r\n",
     ),
 )
 async def get_participants(
@@ -100,16 +104,21 @@ async def get_participants(
     as_of: AsOf = None,
     status: Status | None = None,
     fmt: tables.Format = None,
+    after: After = None,
+    limit: Limit = 1000,
 ) -> models.Participants | Response:
     as_of = as_of or today()
     view = await service.treaty(views, treaty_id)
-    listed = service.participants(view, as_of, status)
+    listed = service.participants(view, as_of, status, after, limit)
     if tables.wants_csv(request, fmt):
-        rows = ([p.participant, p.name, *tables.status_cells(p.status)] for p in listed)
-        return tables.csv_response(tables.filename(treaty_id, "participants", as_of), PARTICIPANT_COLUMNS, rows)
-    items = [models.participant(p) for p in listed]
+        rows = ([p.participant, p.name, *tables.status_cells(p.status)] for p in listed.items)
+        name = tables.filename(treaty_id, "participants", as_of)
+        return tables.csv_response(name, PARTICIPANT_COLUMNS, rows, tables.next_url(request, listed.next))
+    items = [models.participant(p) for p in listed.items]
     # The entries are built typed (mypy checks them): validating them again would copy every dict of a long list.
-    return models.Participants.model_construct(treaty_id=treaty_id, as_of=as_of, count=len(items), items=items)
+    return models.Participants.model_construct(
+        treaty_id=treaty_id, as_of=as_of, count=len(items), items=items, next=listed.next
+    )
 
 
 TIMELINE_COLUMNS = ("date", "parties", "in_force")
@@ -138,9 +147,13 @@ async def get_timeline(
 
 
 @router.get("/treaties/{treaty_id}/meetings", summary="Meetings of the States Parties and review conferences")
-async def get_meetings(treaty_id: str, db: Db, views: Views) -> models.Meetings:
-    meetings = await service.meetings(db, views, treaty_id)
-    return models.Meetings.model_validate({"treaty_id": treaty_id, "count": len(meetings), "items": meetings})
+async def get_meetings(
+    treaty_id: str, db: Db, views: Views, after: After = None, limit: Limit = 1000
+) -> models.Meetings:
+    page = await service.meetings(db, views, treaty_id, after, limit)
+    return models.Meetings.model_validate(
+        {"treaty_id": treaty_id, "count": len(page.items), "items": page.items, "next": page.next}
+    )
 
 
 TREATY_REPORT_COLUMNS = ("participant", "name", *tables.REPORT_COLUMNS)
@@ -163,13 +176,22 @@ async def get_reports(
     as_of: AsOf = None,
     overdue: Annotated[bool, Query(description="only parties with an overdue report")] = False,
     fmt: tables.Format = None,
+    after: After = None,
+    limit: Limit = 1000,
 ) -> models.TreatyReports | Response:
     as_of = as_of or today()
-    reports = await service.treaty_reports(db, await service.treaty(views, treaty_id), as_of, overdue)
+    reports = await service.treaty_reports(db, await service.treaty(views, treaty_id), as_of, overdue, after, limit)
     if tables.wants_csv(request, fmt):
         rows = [row for owed in reports.items for row in tables.report_rows(owed, owed.participant, owed.name)]
-        return tables.csv_response(tables.filename(treaty_id, "reports", as_of), TREATY_REPORT_COLUMNS, rows)
-    answer = {"treaty_id": treaty_id, "as_of": as_of, "reporting": reports.reporting, "items": reports.items}
+        name = tables.filename(treaty_id, "reports", as_of)
+        return tables.csv_response(name, TREATY_REPORT_COLUMNS, rows, tables.next_url(request, reports.next))
+    answer = {
+        "treaty_id": treaty_id,
+        "as_of": as_of,
+        "reporting": reports.reporting,
+        "items": reports.items,
+        "next": reports.next,
+    }
     if reports.reporting is None:
         return models.TreatyReports.model_validate(answer | {"reason": f"the reporting rule of {treaty_id} is unknown"})
     return models.TreatyReports.model_validate(

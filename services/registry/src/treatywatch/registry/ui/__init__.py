@@ -2,7 +2,8 @@
 
 Each page is its `<main>` (pages/) set in the one layout (layout.html: head, skip link, header, footer). The
 scripts are native ES modules (assets/); `contract.js` among them is written here from the event contract, so
-the pages name event types and claim kinds as Python defines them.
+the pages name event types and claim kinds as Python defines them. A treaty's and a participant's page name their
+Atom feed in the head, where feed readers look for it, so those two are finished per request.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from importlib import resources
 from pathlib import PurePath
 from string import Template
 from typing import NamedTuple
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -56,6 +58,13 @@ PAGES = {
         "Resolution", "A General Assembly resolution, what it recalls, and whether its claims match the record."
     ),
 }
+# The pages of one treaty or participant: their Atom feed's path and title, each given the page's key.
+FEEDS = {
+    "treaty": ("/v1/treaties/{}/feed.atom", "Actions recorded on {}"),
+    "participant": ("/v1/participants/{}/feed.atom", "Actions recorded of {}"),
+}
+# Where a page's feed link goes, in the layout's text; never in any page's own.
+_FEED_MARK = "\x00feed\x00"
 # Every file shipped in assets/ of a type we serve, and the generated contract: nothing else answers.
 ASSETS = frozenset(
     {f.name for f in _FILES.joinpath("assets").iterdir() if f.is_file() and PurePath(f.name).suffix in MEDIA}
@@ -90,16 +99,30 @@ def _contract_js() -> str:
 
 # A few small files, read or built once and served from memory; the ETag lets browsers revalidate cheaply.
 @cache
-def _page(name: str) -> Body:
+def _text(name: str) -> str:
+    """The page in its layout, with `_FEED_MARK` where a feed link goes."""
     page = PAGES[name]
     layout = Template(_FILES.joinpath("layout.html").read_text(encoding="utf-8"))
-    text = layout.substitute(
+    return layout.substitute(
         title=html.escape(page.title),
         description=html.escape(page.description),
         page=name,
+        feed=_FEED_MARK,
         main=_FILES.joinpath("pages", f"{name}.html").read_text(encoding="utf-8"),
     )
-    return _body(text.encode(), ".html")
+
+
+@cache
+def _page(name: str) -> Body:
+    return _body(_text(name).replace(_FEED_MARK, "").encode(), ".html")
+
+
+def _page_of(name: str, key: str) -> Body:
+    """The page of one treaty or participant (`key`), naming its Atom feed for feed readers to find."""
+    path, title = FEEDS[name]
+    href, label = html.escape(path.format(quote(key, safe=""))), html.escape(title.format(key))
+    link = f'<link rel="alternate" type="application/atom+xml" title="{label}" href="{href}">\n'
+    return _body(_text(name).replace(_FEED_MARK, link).encode(), ".html")
 
 
 @cache
@@ -123,12 +146,12 @@ async def home(request: Request) -> Response:
 
 @router.get("/treaties/{treaty_id}")
 async def treaty(request: Request, treaty_id: str) -> Response:
-    return _send(request, _page("treaty"))
+    return _send(request, _page_of("treaty", treaty_id))
 
 
 @router.get("/participants/{participant}")
 async def participant(request: Request, participant: str) -> Response:
-    return _send(request, _page("participant"))
+    return _send(request, _page_of("participant", participant))
 
 
 @router.get("/resolutions/{symbol:path}")

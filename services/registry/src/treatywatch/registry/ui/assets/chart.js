@@ -1,13 +1,24 @@
-// The treaty page's chart: parties and in-force counts over time as steps, the chosen date, and markers for the
-// resolutions (links) and meetings about the treaty. Redrawn whole for a new date or width.
+// The treaty page's chart: parties and in-force counts over time as steps, the chosen date, markers for the
+// resolutions (links) and meetings about the treaty, and each resolution's claim of its number of parties at its date
+// and value beside the parties' line. Redrawn whole for a new date or width.
 //
 // The <svg> is a named group, not an image: an image's children are hidden from assistive technology, so its
 // links would be unreachable (axe: nested-interactive). The drawing is hidden instead; the description says it.
+import { VERDICTS, verdictOf } from "./claims.js";
+import { CLAIM } from "./contract.js";
 import { fill, h } from "./dom.js";
 import { fmtDate, meetingName, plural, resolutionUrl, today } from "./format.js";
 
 const DAY = 86400000;
 const MUTED = "#4f5b69";
+// A claimed count: filled where the record agrees, hollow and tied by a dashed line to the record where it does
+// not, grey where it cannot be checked; the shapes differ as well as the colours.
+const CLAIM_STYLES = {
+  verified: { fill: "#17653a", stroke: "#0d3d22", "stroke-width": 1 },
+  contradicted: { fill: "#ffffff", stroke: "#a3241c", "stroke-width": 2.5 },
+  unchecked: { fill: "#ffffff", stroke: MUTED, "stroke-width": 1.5, "stroke-dasharray": "2 2" },
+};
+const diamond = (x, y, r) => `M${x},${y - r}l${r},${r}l${-r},${r}l${-r},${-r}z`;
 const toTime = (iso) => Date.UTC(+iso.slice(0, 4), +iso.slice(5, 7) - 1, +iso.slice(8, 10));
 
 // A round top for the y axis: 5, or 1, 2, 2.5 or 5 times a power of ten.
@@ -19,7 +30,7 @@ function niceMax(value) {
 }
 
 // Sizes and scales: every date the chart shows fits between t0 and t1, every count under yMax.
-function frame(figure, { points, resolutions, meetings, asOf }) {
+function frame(figure, { points, resolutions, meetings, claims, asOf }) {
   const width = Math.max(300, Math.round(figure.clientWidth || 800));
   const narrow = width < 560;
   const height = narrow ? 260 : 320;
@@ -27,10 +38,10 @@ function frame(figure, { points, resolutions, meetings, asOf }) {
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const first = points.length ? points[0].date : asOf;
-  const dates = [first, asOf, today(), ...resolutions.map((r) => r.adopted_on), ...meetings.map((m) => m.date)];
+  const dates = [first, asOf, today(), ...resolutions.map((r) => r.adopted_on), ...meetings.map((m) => m.date), ...claims.map((c) => c.as_of)];
   const t0 = Math.min(...dates.map(toTime));
   const t1 = Math.max(...dates.map(toTime)) + DAY * 120;
-  const yMax = niceMax(Math.max(1, ...points.map((p) => p.parties)));
+  const yMax = niceMax(Math.max(1, ...points.map((p) => p.parties), ...claims.map((c) => c.claimed)));
   const x = (iso) => pad.left + ((toTime(iso) - t0) / (t1 - t0)) * plotW;
   const y = (n) => pad.top + plotH - (n / yMax) * plotH;
   const base = y(0);
@@ -54,14 +65,23 @@ function stepPath(f, points, key) {
   return `${d}L${f.x(f.end).toFixed(1)},${f.y(previous).toFixed(1)}`;
 }
 
+// The claims of a number of parties in words: how many, and how many the record verifies or contradicts.
+function claimsInWords(claims) {
+  if (!claims.length) return "";
+  const count = (verdict) => claims.filter((c) => verdictOf(c) === verdict).length;
+  const [verified, contradicted] = [count("verified"), count("contradicted")];
+  return ` ${plural(claims.length, "claim")} of the number of parties: ${verified} verified, ${contradicted} contradicted by the record.`;
+}
+
 // The chart in words: its <desc> and its caption.
-function summarise({ points, resolutions, meetings, asOf }, first, at, hasInForce) {
+function summarise({ points, resolutions, meetings, claims, asOf }, first, at, hasInForce) {
   const last = points[points.length - 1] || { parties: 0, in_force: 0 };
   return (
     `${points.length ? `From ${fmtDate(first)} the number of parties rose to ${last.parties}` : "No party yet"}` +
     `${hasInForce && points.length ? `; the treaty is in force for ${last.in_force}` : ""}. ` +
     `On ${fmtDate(asOf)}: ${at.parties} parties${hasInForce ? `, in force for ${at.in_force ?? 0}` : ""}. ` +
-    `Marked: ${plural(resolutions.length, "resolution")} and ${plural(meetings.length, "meeting")}.`
+    `Marked: ${plural(resolutions.length, "resolution")} and ${plural(meetings.length, "meeting")}.` +
+    claimsInWords(claims)
   );
 }
 
@@ -128,6 +148,24 @@ function markers(f, resolutions, meetings) {
   ];
 }
 
+// Each claim of a number of parties at its date and value, named by its <title>; a contradicted one tied to the record.
+function claimMarkers(f, claims) {
+  return claims.map((c) => {
+    const [px, py] = [f.x(c.as_of), f.y(c.claimed)];
+    const verdict = verdictOf(c);
+    const record = c.found === null || c.found === undefined ? "the record cannot tell" : `the record has ${c.found}`;
+    return h(
+      "svg:g",
+      { class: `marker claim ${verdict}`, role: "img" },
+      h("svg:title", {}, `${c.symbol}, ${fmtDate(c.as_of)}: claims ${c.claimed} parties; ${record} (${VERDICTS[verdict]})`),
+      verdict === "contradicted" && typeof c.found === "number"
+        ? h("svg:line", { x1: px, x2: px, y1: py, y2: f.y(c.found), stroke: "#a3241c", "stroke-width": 1.5, "stroke-dasharray": "3 2" })
+        : null,
+      h("svg:path", { d: diamond(px, py, 6), ...CLAIM_STYLES[verdict] }),
+    );
+  });
+}
+
 // A red line at the chosen date, a dot on the parties' step, and the count beside it.
 function chosenDate(f, asOf, at) {
   const ax = f.x(asOf);
@@ -142,8 +180,10 @@ function chosenDate(f, asOf, at) {
   ];
 }
 
-function legend(hasInForce) {
+function legend(hasInForce, claims) {
   const icon = (shape) => h("svg:svg", { viewBox: "0 0 14 14", "aria-hidden": "true" }, shape);
+  const claimed = (verdict, words) =>
+    claims.some((c) => verdictOf(c) === verdict) ? h("li", {}, icon(h("svg:path", { d: diamond(7, 7, 5), ...CLAIM_STYLES[verdict] })), words) : null;
   return h(
     "ul",
     { class: "legend" },
@@ -153,6 +193,9 @@ function legend(hasInForce) {
     h("li", {}, icon(h("svg:path", { d: "M7,1l6,6l-6,6l-6,-6z", fill: "#b7791f", stroke: "#7a4b00" })), "resolution about it"),
     h("li", {}, icon(h("svg:circle", { cx: 7, cy: 7, r: 5, fill: "#fff", stroke: "#6b3fa0", "stroke-width": 2 })), "meeting of the States Parties"),
     h("li", {}, icon(h("svg:circle", { cx: 7, cy: 7, r: 5, fill: "#6b3fa0" })), "review conference"),
+    claimed("verified", "parties claimed, as recorded"),
+    claimed("contradicted", "parties claimed, not as recorded"),
+    claimed("unchecked", "parties claimed, not checkable"),
   );
 }
 
@@ -167,13 +210,15 @@ function pickOnClick(svg, f, onPick) {
   });
 }
 
-// Draws into `figure` the chart of `chart`: { treatyId, points, resolutions, meetings, asOf, onPick }.
+// Draws into `figure` the chart of `chart`: { treatyId, points, resolutions, meetings, claims, asOf, onPick }, where
+// `claims` are the treaty's claims (`/v1/treaties/{id}/claims`): those of a number of parties are marked.
 export function drawChart(figure, chart) {
   const { treatyId, points, resolutions, meetings, asOf, onPick } = chart;
-  const f = frame(figure, chart);
+  const claims = (chart.claims || []).filter((c) => c.kind === CLAIM.PARTIES_COUNT && typeof c.claimed === "number");
+  const f = frame(figure, { ...chart, claims });
   const hasInForce = points.some((p) => p.in_force !== null && p.in_force !== undefined);
   const at = [...points].reverse().find((p) => p.date <= asOf) || { parties: 0, in_force: 0 };
-  const summary = summarise(chart, f.first, at, hasInForce);
+  const summary = summarise({ ...chart, claims }, f.first, at, hasInForce);
   const svg = h(
     "svg:svg",
     { viewBox: `0 0 ${f.width} ${f.height}`, width: f.width, height: f.height, role: "group", "aria-labelledby": "chart-title", "aria-describedby": "chart-desc" },
@@ -182,7 +227,9 @@ export function drawChart(figure, chart) {
     h("svg:g", { "aria-hidden": "true" }, axes(f), curves(f, points, hasInForce)),
     markers(f, resolutions, meetings),
     h("svg:g", { "aria-hidden": "true" }, chosenDate(f, asOf, at)),
+    // Drawn last, over the chosen date's dot: a claim of the count on that day sits exactly there.
+    claimMarkers(f, claims),
   );
   pickOnClick(svg, f, onPick);
-  fill(figure, svg, legend(hasInForce), h("figcaption", {}, summary, " Click the chart to pick a date."));
+  fill(figure, svg, legend(hasInForce, claims), h("figcaption", {}, summary, " Click the chart to pick a date."));
 }

@@ -1,5 +1,5 @@
 // The home page: search, the first treaties, and the latest events.
-import { enc, getJSON } from "./api.js";
+import { enc, getAll, getJSON } from "./api.js";
 import { jsonLinks, showError, start } from "./chrome.js";
 import { EVENT } from "./contract.js";
 import { $, fill, h } from "./dom.js";
@@ -19,6 +19,16 @@ const EVENTS = {
       h("a", { href: treatyUrl(d.treaty_id) }, d.treaty_id),
       " on ",
       time(d.date),
+      d.notification ? h("span", { class: "mono" }, ` (${d.notification})`) : null,
+    ],
+  },
+  [EVENT.TREATY_ENTERED_INTO_FORCE]: {
+    badge: ["in force", "party"],
+    describe: (d) => [
+      h("a", { href: treatyUrl(d.treaty_id) }, d.treaty_id),
+      " entered into force on ",
+      time(d.date),
+      d.notification ? h("span", { class: "mono" }, ` (${d.notification})`) : null,
     ],
   },
   [EVENT.RESOLUTION_ADOPTED]: {
@@ -103,7 +113,7 @@ async function homePage() {
   });
   jsonLinks([["events", "/v1/events/latest?limit=12"], ["treaties", "/v1/treaties"]]);
   const [treaties, events] = await Promise.all([
-    getJSON("/v1/treaties"),
+    getAll("/v1/treaties"),
     getJSON("/v1/events/latest?limit=12"),
     renderSearch(q),
   ]);

@@ -1,6 +1,6 @@
 // The participant page: every treaty a State has acted on, its status in each on a chosen date, its overdue reports.
 import { asOfControl } from "./asof.js";
-import { enc, getJSON } from "./api.js";
+import { enc, getAll, getJSON } from "./api.js";
 import { jsonLinks, pathTail, setTitle, showError, start } from "./chrome.js";
 import { $, fill, h } from "./dom.js";
 import { csvLink, fmtDate, plural, time, today, treatyUrl } from "./format.js";
@@ -51,7 +51,7 @@ async function participantPage() {
     const mine = ++generation;
     document.body.dataset.ready = "loading";
     // Every treaty's reports, not only the overdue: a treaty with none recorded has none overdue, yet is shown.
-    const [who, reports] = await Promise.all([getJSON(`${base}?as_of=${asOf}`), getJSON(`${base}/reports?as_of=${asOf}`)]);
+    const [who, reports] = await Promise.all([getAll(`${base}?as_of=${asOf}`), getAll(`${base}/reports?as_of=${asOf}`)]);
     if (mine !== generation) return;
     setTitle(who.name);
     fill("#title", who.name);
@@ -85,6 +85,7 @@ async function participantPage() {
     ]);
     document.body.dataset.ready = asOf;
   };
+  fill("#feed", h("a", { href: `${base}/feed.atom`, type: "application/atom+xml" }, "Atom feed of the actions recorded"));
   const input = asOfControl((asOf) => load(asOf).catch(showError));
   await load(input.value);
 }

@@ -1,24 +1,17 @@
 // The resolution page: its facts, the claims checked against the record, what it recalls and says.
 import { enc, getJSON } from "./api.js";
 import { jsonLinks, pathTail, setTitle, start } from "./chrome.js";
-import { CLAIM } from "./contract.js";
+import { VERDICTS, claimLabel, verdictOf } from "./claims.js";
 import { $, fill, h } from "./dom.js";
-import { actionName, csvLink, meetingName, resolutionUrl, time, treatyUrl } from "./format.js";
-
-const CLAIM_LABELS = {
-  [CLAIM.PARTIES_COUNT]: "States that have ratified or acceded",
-  [CLAIM.ENTRY_INTO_FORCE_YEAR]: "Year of entry into force",
-  [CLAIM.ENTRY_INTO_FORCE_DATE]: "Date of entry into force",
-};
-const VERDICTS = { verified: "✓ Verified", contradicted: "✗ Contradicted", unchecked: "Not checked" };
+import { csvLink, meetingName, resolutionUrl, time, treatyUrl } from "./format.js";
 
 function claimItem(claim) {
-  const verdict = claim.verified === true ? "verified" : claim.verified === false ? "contradicted" : "unchecked";
+  const verdict = verdictOf(claim);
   const asOf = claim.as_of;
   return h(
     "li",
     { class: verdict },
-    h("p", {}, h("span", { class: `badge ${verdict}` }, VERDICTS[verdict]), " ", h("b", {}, CLAIM_LABELS[claim.kind] || actionName(claim.kind))),
+    h("p", {}, h("span", { class: `badge ${verdict}` }, VERDICTS[verdict]), " ", h("b", {}, claimLabel(claim))),
     claim.text ? h("blockquote", {}, claim.text) : null,
     h(
       "p",

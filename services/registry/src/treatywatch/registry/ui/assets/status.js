@@ -8,9 +8,19 @@ export const noneRecorded = (due) => `no reports recorded (${due} due)`;
 
 const dash = () => h("span", { class: "muted" }, "—");
 
+// The depositary notification that announced an act (its C.N. reference), from the participant's actions.
+function notificationOf(p, action, date) {
+  const act = (p.actions || []).find((a) => a.action === action && a.date === date && a.notification);
+  return act ? h("span", { class: "sub mono cn" }, act.notification) : null;
+}
+
 function consentCell(p) {
   if (!p.consent) return dash();
-  return [time(p.consent.date), h("span", { class: "sub" }, actionName(p.consent.action))];
+  return [
+    time(p.consent.date),
+    h("span", { class: "sub" }, actionName(p.consent.action)),
+    notificationOf(p, p.consent.action, p.consent.date),
+  ];
 }
 
 // A date an event states (a depositary notification's claim), shown under the rules' date it differs from.
@@ -24,6 +34,7 @@ function withdrawalCell(p) {
   return [
     time(w.date),
     h("span", { class: "sub" }, effect),
+    notificationOf(p, "withdrawal", w.date),
     w.provided_for === false ? h("span", { class: "sub warn" }, "the treaty provides for no withdrawal") : null,
     w.stated_effective_on && w.rule_effective_on && w.stated_effective_on !== w.rule_effective_on
       ? stated("the rules give", w.rule_effective_on)
@@ -40,7 +51,7 @@ function inForceCell(p) {
 // The status, signature, consent, in force and withdrawal cells of one row.
 export const statusCells = (p) => [
   h("td", {}, badge(p.status)),
-  h("td", {}, time(p.signature)),
+  h("td", {}, time(p.signature), notificationOf(p, "signature", p.signature)),
   h("td", {}, consentCell(p)),
   h("td", {}, inForceCell(p)),
   h("td", {}, withdrawalCell(p)),

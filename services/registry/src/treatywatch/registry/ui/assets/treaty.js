@@ -1,7 +1,8 @@
 // The treaty page: its numbers on a chosen date, the chart over time, its rules, participants and resolutions.
 import { asOfControl } from "./asof.js";
-import { enc, getJSON } from "./api.js";
+import { enc, getAll, getJSON } from "./api.js";
 import { drawChart } from "./chart.js";
+import { claimsTable, loadClaims } from "./claims.js";
 import { jsonLinks, pathTail, setTitle, showError, start } from "./chrome.js";
 import { $, fill, h } from "./dom.js";
 import { csvLink, fmtDate, participantUrl, resolutionUrl, time, webUrl } from "./format.js";
@@ -30,12 +31,17 @@ function describeRules(treaty) {
 // The treaty's entry into force: the date and where it comes from, or why there is none ("unknown" without a rule).
 function entryIntoForce(treaty) {
   const dates = treaty.entry_into_force_dates;
+  const notified = treaty.stated_entry_into_force;
+  const notice = notified && notified.notification
+    ? h("span", { class: "sub" }, "notification ", h("span", { class: "mono cn" }, notified.notification), " states ", time(notified.date))
+    : null;
   if (treaty.entry_into_force) {
     const disagrees = dates.shown === "computed" && dates.stated && dates.stated !== dates.computed;
     return [
       time(treaty.entry_into_force),
       h("span", { class: "sub" }, dates.shown === "stated" ? "as the depositary states" : "computed from the deposits recorded"),
       disagrees ? h("span", { class: "sub warn" }, "the depositary states ", time(dates.stated)) : null,
+      notice,
     ];
   }
   const ruled = treaty.rules && treaty.rules.entry_into_force;
@@ -138,7 +144,7 @@ async function treatyPage() {
   const [treaty, timeline, recorded, resolutionList] = await Promise.all([
     getJSON(base),
     getJSON(`${base}/timeline`),
-    getJSON(`${base}/meetings`),
+    getAll(`${base}/meetings`),
     getJSON(`/v1/resolutions?treaty_id=${enc(treatyId)}&limit=1000`),
   ]);
   const title = treaty.short_title || treaty.title || treatyId;
@@ -150,8 +156,13 @@ async function treatyPage() {
   $("#warnings-box").hidden = treaty.warnings.length === 0;
   fill("#rules", describeRules(treaty));
   fill("#timeline-download", csvLink(`${base}/timeline`, "the counts over time"));
+  fill("#feed", h("a", { href: `${base}/feed.atom`, type: "application/atom+xml" }, "Atom feed of the actions recorded"));
   const resolutions = resolutionList.items.filter((r) => r.adopted_on).sort((a, b) => (a.adopted_on < b.adopted_on ? -1 : 1));
-  const full = await Promise.all(resolutions.map((r) => getJSON(`/v1/resolutions/${enc(r.symbol)}`).catch(() => r)));
+  const [full, claims] = await Promise.all([
+    Promise.all(resolutions.map((r) => getJSON(`/v1/resolutions/${enc(r.symbol)}`).catch(() => r))),
+    loadClaims(base),
+  ]);
+  claimsTable(claims, base);
   const meetings = meetingMarkers(recorded.items, full);
   fill(
     "#resolutions",
@@ -160,14 +171,14 @@ async function treatyPage() {
   );
 
   const chart = () =>
-    drawChart($("#chart"), { treatyId, points: timeline.points, resolutions, meetings, asOf: state.asOf, onPick: (d) => pick(d) });
+    drawChart($("#chart"), { treatyId, points: timeline.points, resolutions, meetings, claims, asOf: state.asOf, onPick: (d) => pick(d) });
   let generation = 0;
   const load = async (asOf) => {
     const mine = ++generation;
     document.body.dataset.ready = "loading";
     const [stats, participants, reports] = await Promise.all([
       getJSON(`${base}/stats?as_of=${asOf}`),
-      getJSON(`${base}/participants?as_of=${asOf}`),
+      getAll(`${base}/participants?as_of=${asOf}`),
       getJSON(`${base}/reports?as_of=${asOf}&overdue=true`),
     ]);
     if (mine !== generation) return; // a later date was picked meanwhile
@@ -185,6 +196,7 @@ async function treatyPage() {
       ["timeline", `${base}/timeline`],
       ["overdue reports", `${base}/reports?as_of=${asOf}&overdue=true`],
       ["resolutions", `/v1/resolutions?treaty_id=${enc(treatyId)}`],
+      ["claims", `${base}/claims`],
     ]);
     document.body.dataset.ready = asOf;
   };
