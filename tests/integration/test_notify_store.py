@@ -13,7 +13,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from treatywatch.cli.stack import Stack
+from tests.integration.conftest import fresh_database
 from treatywatch.common.events import Event, event_from_dict, to_json
 from treatywatch.common.mongo import Document
 from treatywatch.notify import store
@@ -25,18 +25,9 @@ LATER = NOW + timedelta(seconds=45)
 
 
 @pytest.fixture
-async def db(servers: Stack) -> AsyncIterator[AsyncDatabase[Document]]:
-    client: AsyncMongoClient[Document] = AsyncMongoClient(
-        servers.mongo_url, serverSelectionTimeoutMS=5_000, tz_aware=True
-    )
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    database = client[name]
-    await store.create_indexes(database)
-    try:
+async def db(client: AsyncMongoClient[Document]) -> AsyncIterator[AsyncDatabase[Document]]:
+    async with fresh_database(client, store.create_indexes) as database:
         yield database
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def subscription(sub_id: str = "sub_1") -> dict[str, Any]:

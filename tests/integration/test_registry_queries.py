@@ -3,7 +3,6 @@ from follow the events: corrections, late and repeated events, through the real 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -13,8 +12,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.integration.conftest import fresh_database
 from tests.integration.test_registry_store import apply, event
-from treatywatch.cli.stack import Stack
 from treatywatch.common.mongo import Document
 from treatywatch.common.rules import MINE_BAN_RULES
 from treatywatch.registry import store
@@ -22,22 +21,9 @@ from treatywatch.registry.domain import StatedEntry
 
 
 @pytest.fixture
-async def client(servers: Stack) -> AsyncIterator[AsyncMongoClient[Document]]:
-    client: AsyncMongoClient[Document] = AsyncMongoClient(servers.mongo_url, tz_aware=True)
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
 async def db(client: AsyncMongoClient[Document]) -> AsyncIterator[AsyncDatabase[Document]]:
-    name = f"q_{uuid.uuid4().hex[:12]}"
-    await store.create_indexes(client[name])
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
+    async with fresh_database(client, store.create_indexes) as database:
+        yield database
 
 
 def stages(plan: Any) -> list[str]:

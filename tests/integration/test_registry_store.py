@@ -16,6 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from tests.integration.conftest import fresh_database
 from treatywatch.cli.stack import Stack
 from treatywatch.common.events import Envelope, Event, event_from_dict, to_json
 from treatywatch.common.kafka import Publisher, ensure_topics
@@ -30,25 +31,9 @@ COLLECTIONS = ("events", "counters", "revisions", "treaties", "resolutions", "me
 
 
 @pytest.fixture
-async def client(servers: Stack) -> AsyncIterator[AsyncMongoClient[Document]]:
-    client: AsyncMongoClient[Document] = AsyncMongoClient(
-        servers.mongo_url, serverSelectionTimeoutMS=5_000, tz_aware=True
-    )
-    try:
-        yield client
-    finally:
-        await client.close()
-
-
-@pytest.fixture
 async def db(client: AsyncMongoClient[Document]) -> AsyncIterator[AsyncDatabase[Document]]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    database = client[name]
-    await store.create_indexes(database)
-    try:
+    async with fresh_database(client, store.create_indexes) as database:
         yield database
-    finally:
-        await client.drop_database(name)
 
 
 def event(event_type: str, data: dict[str, Any], event_id: str | None = None) -> Event:
