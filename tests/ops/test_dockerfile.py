@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import time
@@ -127,7 +128,9 @@ def test_the_image_holds_its_service_and_common_only_and_starts_healthy(service:
         "TREATYWATCH_MONGO_URL": "mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=500",
     }
     assert image.env["TREATYWATCH_HOST"] == "0.0.0.0"
-    process = subprocess.Popen(image.cmd, cwd=tmp_path, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        image.cmd, cwd=tmp_path, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 30
         while subprocess.run(image.healthcheck, env=run_env, capture_output=True).returncode != 0:
@@ -135,8 +138,9 @@ def test_the_image_holds_its_service_and_common_only_and_starts_healthy(service:
             assert time.monotonic() < deadline, "HEALTHCHECK did not pass within 30 s"
             time.sleep(0.2)
     finally:
-        # Killed, not stopped: a graceful stop waits for the unreachable broker (covered by the e2e tests).
-        process.kill()
+        # Killed, not stopped: a graceful stop waits for the unreachable broker (covered by the e2e tests). The whole
+        # group, so that ingest's parse workers and their fork server go with it.
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=15)
 
 
