@@ -211,3 +211,8 @@ def test_the_resolvers_caches_are_bounded() -> None:
     for i in range(5000):
         resolve_participant(f"Nowhere {i}")
     assert resolve_participant.cache_info().currsize <= 4096
+
+
+@pytest.mark.parametrize("name", ["[¹)", "Chile ①", "Peru (²)", "Fiji [3]", "Mali (4 )"])
+def test_only_decimal_digits_count_inside_brackets_as_the_reference_pattern_reads_them(name: str) -> None:
+    assert _strip_trailing_marks(name) == OLD_TRAILING_MARKS.sub("", name)

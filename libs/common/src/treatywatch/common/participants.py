@@ -133,11 +133,14 @@ _SAINT = re.compile(r"\bst\b\.?")
 
 
 def _strip_trailing_marks(text: str) -> str:
-    """`text` without its trailing marks, read once from the end (a `...$` pattern retries from every position)."""
+    """`text` without its trailing marks, read once from the end (a `...$` pattern retries from every position).
+
+    Digits are decimal ones (`str.isdecimal`, as a pattern's `\\d`): a superscript is a mark only as listed in `_MARKS`.
+    """
     end = len(text)
     while end:
         last = text[end - 1]
-        if last in _MARKS or last.isspace() or last.isdigit():
+        if last in _MARKS or last.isspace() or last.isdecimal():
             end -= 1
         elif last in "])" and (start := _bracketed_number_start(text, end - 1)) is not None:
             end = start
@@ -152,7 +155,7 @@ def _bracketed_number_start(text: str, close: int) -> int | None:
     while i >= 0 and text[i].isspace():
         i -= 1
     digits_end = i
-    while i >= 0 and text[i].isdigit():
+    while i >= 0 and text[i].isdecimal():
         i -= 1
     if i == digits_end:
         return None
