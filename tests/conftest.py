@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -11,9 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from treatywatch.cli.seed import Data
 from treatywatch.cli.stack import Ports, Stack
+
+# CI draws the same examples on every run, so a red run can be replayed; developers' runs keep exploring new ones.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Data(ROOT / "data")
