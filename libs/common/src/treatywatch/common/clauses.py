@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
+from treatywatch.common.months import MONTH_NUMBERS
 from treatywatch.common.rules import Delay, EntryIntoForce, TreatyRules
 
 __all__ = ["MAX_CLAUSE_CHARS", "ParsedClause", "UnsupportedClause", "parse_clause"]
@@ -87,21 +88,7 @@ _SMALL: dict[str, int] = {
 _DIGITS = re.compile(r"(\d{1,4})(?:st|nd|rd|th)?")
 _WORD = re.compile(r"[a-z0-9]+")
 _SENTENCE_END = re.compile(r"(?<=[.;])\s+")
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
-_FIXED_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(_MONTHS) + r") (\d{4})\b")
+_FIXED_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(MONTH_NUMBERS) + r") (\d{4})\b")
 
 _DAY_WORDS = frozenset({"day", "days"})
 _MONTH_WORDS = frozenset({"month", "months"})
@@ -293,7 +280,7 @@ def _fixed_date(sentence: str) -> date | None:
     if match is None or "provided" not in sentence:
         return None
     try:
-        return date(int(match[3]), _MONTHS.index(match[2]) + 1, int(match[1]))
+        return date(int(match[3]), MONTH_NUMBERS[match[2]], int(match[1]))
     except ValueError as exc:
         raise UnsupportedClause(f"{match[0]} is not a date") from exc
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from treatywatch.common.events import BINDING_ACTIONS, Action
+from treatywatch.common.months import MONTH_NUMBERS, MONTH_PATTERN
 from treatywatch.common.participants import is_organisation, participant_name, resolve_participant
 
 __all__ = [
@@ -133,27 +134,11 @@ def action_data(parsed: ParsedNotification) -> dict[str, Any]:
 
 # --- dates ---------------------------------------------------------------------------------------
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_MONTHS = {name.lower(): number for number, name in enumerate(_MONTH_NAMES, start=1)}
-_MONTH = "(?:" + "|".join(_MONTH_NAMES) + ")"
 # `27 December 2012`, `1st June 2013`, `18 SEPTEMBER 1997`, `December 27, 2012`; every text searched is collapsed
 # to single spaces first, so ` ?` is all the whitespace a date may hold.
 _DATE_TEXT = (
-    rf"(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)? ?(?P<month>{_MONTH}),? ?(?P<year>\d{{4}})"
-    rf"|(?P<month_us>{_MONTH}) (?P<day_us>\d{{1,2}})(?:st|nd|rd|th)?, ?(?P<year_us>\d{{4}}))"
+    rf"(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)? ?(?P<month>{MONTH_PATTERN}),? ?(?P<year>\d{{4}})"
+    rf"|(?P<month_us>{MONTH_PATTERN}) (?P<day_us>\d{{1,2}})(?:st|nd|rd|th)?, ?(?P<year_us>\d{{4}}))"
 )
 _DATE = re.compile(rf"(?<![\d\w]){_DATE_TEXT}(?!\d)", re.IGNORECASE)
 # A line holding only a date, or a place and a date: the notification's own date, or the treaty's adoption.
@@ -173,7 +158,7 @@ def _date_of(match: re.Match[str]) -> dt.date | None:
     day, month, year = match["day"] or match["day_us"], match["month"] or match["month_us"], match["year"]
     year = year or match["year_us"]
     try:
-        return dt.date(int(year), _MONTHS[month.lower()], int(day))
+        return dt.date(int(year), MONTH_NUMBERS[month.lower()], int(day))
     except ValueError:
         return None
 

@@ -25,6 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from treatywatch.common.events import ResolutionAdopted
+from treatywatch.common.months import MONTH_NUMBERS, MONTH_PATTERN
 from treatywatch.common.symbols import normalize_resolution_symbol
 
 __all__ = ["MAX_LINE_CHARS", "REQUIRED_FIELDS", "LineTooLong", "NotAResolution", "ParsedResolution", "parse_resolution"]
@@ -87,23 +88,7 @@ class ParsedResolution:
 
 # --- words and numbers --------------------------------------------------------------------------
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_MONTHS = {name.lower(): index for index, name in enumerate(_MONTH_NAMES, start=1)}
-_MONTH = "(?:" + "|".join(_MONTH_NAMES) + ")"
-_DATE = rf"\d{{1,2}}\s+{_MONTH}\s+\d{{4}}"
+_DATE = rf"\d{{1,2}}\s+{MONTH_PATTERN}\s+\d{{4}}"
 
 _UNITS = (
     "zero",
@@ -197,11 +182,11 @@ def _ordinal_to_int(word: str) -> int | None:
 
 def _parse_date(text: str) -> str | None:
     """Turn "2 December 2009" into "2009-12-02"; None when it is not a real date."""
-    match = re.fullmatch(rf"\s*(\d{{1,2}})\s+({_MONTH})\s+(\d{{4}})\s*", text, re.IGNORECASE)
+    match = re.fullmatch(rf"\s*(\d{{1,2}})\s+({MONTH_PATTERN})\s+(\d{{4}})\s*", text, re.IGNORECASE)
     if match is None:
         return None
     try:
-        return date(int(match[3]), _MONTHS[match[2].lower()], int(match[1])).isoformat()
+        return date(int(match[3]), MONTH_NUMBERS[match[2].lower()], int(match[1])).isoformat()
     except ValueError:
         return None
 
@@ -222,7 +207,7 @@ _WRITTEN_MARK = re.compile(rf"\[(\d{{1,3}})\]|{_MARK_RUN}")
 # ("Maputo (1999), 2 Geneva"), and never the digits of a number ("2,000", "Corr.1", "A/64/1", "on 2 December").
 _PLAIN_MARK = re.compile(
     r"(?:(?<=[a-z;:)\]”’\"])|(?<=[^\d\s],)|(?<=\d,)(?=\d{1,2}(?!\d))|(?<=\), ))"
-    rf"(?P<number>\d{{1,3}})(?=[,;:.)A-Z]|$| (?!{_MONTH}\b))"
+    rf"(?P<number>\d{{1,3}})(?=[,;:.)A-Z]|$| (?!{MONTH_PATTERN}\b))"
 )
 _TERMINAL = (",", ";", ".", ":")
 _SPACE_BEFORE_PUNCTUATION = re.compile(r" ([,;:.])")
@@ -728,7 +713,7 @@ _OPERATIVE_VERB = re.compile(
 # *Treaty Series*", "² See APLC/MSP.1/1999/1.", "¹² *Ibid.*". In plain digits ("1 United Nations"), only where a
 # footnote is expected (see _footnote_start); never a date ("2 December 2009").
 _FOOTNOTE_START = re.compile(rf"({_MARK_RUN}) ?(?=[A-Z*“\"‘'(])")
-_PLAIN_FOOTNOTE_START = re.compile(rf"(\d{{1,3}}) (?=[A-Z*“\"‘'(])(?!{_MONTH}\b)")
+_PLAIN_FOOTNOTE_START = re.compile(rf"(\d{{1,3}}) (?=[A-Z*“\"‘'(])(?!{MONTH_PATTERN}\b)")
 # Abbreviations that end with a full stop without ending a footnote ("United Nations, Treaty Series, vol.").
 _ABBREVIATIONS = frozenset(
     ["vol.", "no.", "nos.", "para.", "paras.", "p.", "pp.", "art.", "arts.", "corr.", "add.", "rev.", "suppl.", "chap."]
@@ -1027,19 +1012,19 @@ _PLACE = re.compile(
 )
 _RANGES = [
     # from 24 to 28 November 2008
-    re.compile(rf"\bfrom\s+(?P<d1>\d{{1,2}})\s+to\s+(?P<d2>\d{{1,2}})\s+(?P<m2>{_MONTH})\s+(?P<y2>\d{{4}})"),
+    re.compile(rf"\bfrom\s+(?P<d1>\d{{1,2}})\s+to\s+(?P<d2>\d{{1,2}})\s+(?P<m2>{MONTH_PATTERN})\s+(?P<y2>\d{{4}})"),
     # from 29 November to 4 December 2009
     re.compile(
-        rf"\bfrom\s+(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\s+to\s+(?P<d2>\d{{1,2}})\s+(?P<m2>{_MONTH})"
+        rf"\bfrom\s+(?P<d1>\d{{1,2}})\s+(?P<m1>{MONTH_PATTERN})\s+to\s+(?P<d2>\d{{1,2}})\s+(?P<m2>{MONTH_PATTERN})"
         rf"\s+(?P<y2>\d{{4}})"
     ),
     # from 30 December 2009 to 2 January 2010
     re.compile(
-        rf"\bfrom\s+(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})\s+(?P<y1>\d{{4}})\s+to\s+(?P<d2>\d{{1,2}})\s+"
-        rf"(?P<m2>{_MONTH})\s+(?P<y2>\d{{4}})"
+        rf"\bfrom\s+(?P<d1>\d{{1,2}})\s+(?P<m1>{MONTH_PATTERN})\s+(?P<y1>\d{{4}})\s+to\s+(?P<d2>\d{{1,2}})\s+"
+        rf"(?P<m2>{MONTH_PATTERN})\s+(?P<y2>\d{{4}})"
     ),
     # on 3 December 2004
-    re.compile(rf"\bon\s+(?P<d2>\d{{1,2}})\s+(?P<m2>{_MONTH})\s+(?P<y2>\d{{4}})"),
+    re.compile(rf"\bon\s+(?P<d2>\d{{1,2}})\s+(?P<m2>{MONTH_PATTERN})\s+(?P<y2>\d{{4}})"),
 ]
 _PARTIES = [
     re.compile(

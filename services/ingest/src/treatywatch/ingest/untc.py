@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from treatywatch.common.events import BINDING_ACTIONS
+from treatywatch.common.months import MONTH_NUMBERS
 from treatywatch.common.participants import Participant, resolve_participant
 
 __all__ = [
@@ -331,20 +332,6 @@ def _explain(column: _Column) -> str:
 # Dates in cells
 
 
-_MONTH_NAMES = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 _FOOTNOTE_CHARS = r"\d*†‡§#¹²³⁰⁴⁵⁶⁷⁸⁹"
 # Read from a cell whose whitespace is collapsed to single spaces, so no run of it can be split many ways.
 _DATE = re.compile(
@@ -377,18 +364,18 @@ def _edits_at_most_one(a: str, b: str) -> bool:
 def _month(word: str) -> int | None:
     """Month number of a name, an abbreviation or a one-letter slip a reader would see through."""
     word = word.lower()
-    exact = [i for i, name in enumerate(_MONTH_NAMES, 1) if name.startswith(word) and len(word) >= 3]
+    exact = [i for name, i in MONTH_NUMBERS.items() if name.startswith(word) and len(word) >= 3]
     if len(exact) == 1:
         return exact[0]
     if len(word) == 3:
         # `Spe`, `Dex`: letters swapped or one slipped, as long as only one month fits.
         guesses = [
             i
-            for i, name in enumerate(_MONTH_NAMES, 1)
+            for name, i in MONTH_NUMBERS.items()
             if sorted(name[:3]) == sorted(word) or sum(x != y for x, y in zip(name, word, strict=False)) == 1
         ]
     else:
-        guesses = [i for i, name in enumerate(_MONTH_NAMES, 1) if _edits_at_most_one(word, name)]
+        guesses = [i for name, i in MONTH_NUMBERS.items() if _edits_at_most_one(word, name)]
     return guesses[0] if len(guesses) == 1 else None
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 
 from treatywatch.common.events import ACTIONS as CONTRACT_ACTIONS
 from treatywatch.common.events import BINDING_ACTIONS, notification_reference
+from treatywatch.common.months import MONTH_NAMES
 from treatywatch.common.participants import is_organisation
 from treatywatch.common.rules import Delay, EntryIntoForce, Reporting, TreatyRules, WithdrawalTerms
 
@@ -981,11 +982,6 @@ _IRREGULAR_ORDINALS = {
     "nine": "ninth",
     "twelve": "twelfth",
 }
-# English month names, not the locale's (`calendar.month_name` follows LC_TIME).
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -1026,7 +1022,7 @@ def ordinal_in_words(n: int) -> str:
 
 def date_in_words(day: date) -> str:
     """A date as prose writes it: "23 March 1976"."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def _count(n: int, unit: str) -> str:
@@ -1106,7 +1102,7 @@ def _reporting_words(reporting: Reporting) -> str:
     month, day = (int(part) for part in reporting.annual_due.split("-"))
     return (
         f"an initial report within {_count(reporting.initial_within_days, 'day')} of entry into force for the party, "
-        f"then each year by {day} {_MONTHS[month - 1]} a report on the year before"
+        f"then each year by {day} {MONTH_NAMES[month - 1]} a report on the year before"
     )
 
 
