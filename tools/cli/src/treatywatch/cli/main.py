@@ -7,6 +7,7 @@ import os
 import secrets
 import signal
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,29 +48,40 @@ ApiKey = Annotated[
 ]
 
 
+SHOWN = 50
+
+
+def print_table(title: str, row: Mapping[str, int], seconds: float) -> None:
+    """A one-row summary table: each column's name and figure, then the time taken."""
+    table = Table(title=title)
+    for column in (*row, "time"):
+        table.add_column(column, justify="right")
+    table.add_row(*(str(v) for v in row.values()), f"{seconds:.1f} s")
+    console.print(table)
+
+
+def print_lines(lines: list[str], what: str) -> None:
+    """At most SHOWN lines, then how many more there were."""
+    for line in lines[:SHOWN]:
+        console.print(f"  {line}", highlight=False)
+    if len(lines) > SHOWN:
+        console.print(f"  ... and {len(lines) - SHOWN} more {what}")
+
+
+def print_failures(failed: list[tuple[str, str]]) -> None:
+    for name, reason in failed:
+        console.print(f"  [red]failed[/] {name}: {reason}", highlight=False)
+
+
 def print_summary(summary: ImportSummary) -> None:
     """The table that ends an import, then what was rejected or left unresolved."""
-    table = Table(title="UNTC import")
-    for column in ("files", "rows", "events", "rejected", "unresolved names", "failed files", "time"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        str(summary.files),
-        str(summary.rows),
-        str(summary.events),
-        str(len(summary.rejected)),
-        str(len(summary.unresolved)),
-        str(len(summary.failed)),
-        f"{summary.seconds:.1f} s",
-    )
-    console.print(table)
-    for name, line, reason in summary.rejected[:50]:
-        console.print(f"  rejected {name}:{line}: {reason}", highlight=False)
-    if len(summary.rejected) > 50:
-        console.print(f"  ... and {len(summary.rejected) - 50} more rejected rows")
+    figures = {"files": summary.files, "rows": summary.rows, "events": summary.events}
+    counts = {"rejected": summary.rejected, "unresolved names": summary.unresolved, "failed files": summary.failed}
+    print_table("UNTC import", {**figures, **{k: len(v) for k, v in counts.items()}}, summary.seconds)
+    print_lines([f"rejected {name}:{line}: {reason}" for name, line, reason in summary.rejected], "rejected rows")
     if summary.unresolved:
         console.print("  names kept without an ISO code:", ", ".join(sorted(summary.unresolved)), highlight=False)
-    for name, reason in summary.failed:
-        console.print(f"  [red]failed[/] {name}: {reason}", highlight=False)
+    print_failures(summary.failed)
 
 
 @imports.command("untc")
@@ -94,26 +106,18 @@ def import_untc(
 
 def print_resolutions(summary: ResolutionSummary, dry_run: bool) -> None:
     """The table that ends sending resolutions, then each warning, each field not found and each failure."""
-    table = Table(title="Resolutions" + (" (dry run)" if dry_run else ""))
-    for column in ("files", "complete" if dry_run else "published", "warnings", "missing fields", "failures", "time"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        str(summary.files),
-        str(summary.published),
-        str(len(summary.warnings)),
-        str(len(summary.missing)),
-        str(len(summary.failed)),
-        f"{summary.seconds:.1f} s",
-    )
-    console.print(table)
-    for name, warning in summary.warnings[:50]:
-        console.print(f"  [yellow]warning[/] {name}: {warning}", highlight=False)
-    if len(summary.warnings) > 50:
-        console.print(f"  ... and {len(summary.warnings) - 50} more warnings")
+    row = {
+        "files": summary.files,
+        "complete" if dry_run else "published": summary.published,
+        "warnings": len(summary.warnings),
+        "missing fields": len(summary.missing),
+        "failures": len(summary.failed),
+    }
+    print_table("Resolutions" + (" (dry run)" if dry_run else ""), row, summary.seconds)
+    print_lines([f"[yellow]warning[/] {name}: {warning}" for name, warning in summary.warnings], "warnings")
     for name, missing, reason in summary.missing:
         console.print(f"  [yellow]missing[/] {name}: {missing}: {reason}", highlight=False)
-    for name, reason in summary.failed:
-        console.print(f"  [red]failed[/] {name}: {reason}", highlight=False)
+    print_failures(summary.failed)
     if dry_run:
         console.print("dry run: nothing was published")
 
@@ -160,23 +164,15 @@ def ingest_resolution(
 
 def print_notifications(summary: NotificationSummary, dry_run: bool) -> None:
     """The table that ends sending notifications, then each warning and each failure with its reason."""
-    table = Table(title="Depositary notifications" + (" (dry run)" if dry_run else ""))
-    for column in ("files", "events", "warnings", "failures", "time"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        str(summary.files),
-        str(summary.events),
-        str(len(summary.warnings)),
-        str(len(summary.failed)),
-        f"{summary.seconds:.1f} s",
-    )
-    console.print(table)
-    for name, warning in summary.warnings[:50]:
-        console.print(f"  [yellow]warning[/] {name}: {warning}", highlight=False)
-    if len(summary.warnings) > 50:
-        console.print(f"  ... and {len(summary.warnings) - 50} more warnings")
-    for name, reason in summary.failed:
-        console.print(f"  [red]failed[/] {name}: {reason}", highlight=False)
+    row = {
+        "files": summary.files,
+        "events": summary.events,
+        "warnings": len(summary.warnings),
+        "failures": len(summary.failed),
+    }
+    print_table("Depositary notifications" + (" (dry run)" if dry_run else ""), row, summary.seconds)
+    print_lines([f"[yellow]warning[/] {name}: {warning}" for name, warning in summary.warnings], "warnings")
+    print_failures(summary.failed)
     if dry_run:
         console.print("dry run: nothing was published")
 
