@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, TextColumn
 from rich.table import Table
 
@@ -25,6 +24,7 @@ from treatywatch.cli.client import (
     document_files,
     status_files,
 )
+from treatywatch.cli.output import console
 from treatywatch.cli.registry import app as registry_app
 from treatywatch.cli.seed import DATA_DIR, Data, Seeded, SeedError, load_seed, wait_verified
 from treatywatch.cli.stack import SERVICES, Ports, Stack, StackError
@@ -38,7 +38,6 @@ app.add_typer(keys, name="keys")
 app.add_typer(imports, name="import")
 app.add_typer(ingest, name="ingest")
 app.add_typer(registry_app, name="registry")
-console = Console()
 IngestUrl = Annotated[str, typer.Option(envvar="TREATYWATCH_INGEST_URL", help="Ingest's base URL.")]
 DataOption = Annotated[
     Path, typer.Option(envvar="TREATYWATCH_SEED_DATA", help="The data folder with untc/ and resolutions/.")

@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from treatywatch.cli.output import console
 from treatywatch.registry.app import RegistrySettings
 from treatywatch.registry.rebuild import RebuildError, rebuild
 
 app = typer.Typer(help="The registry's database.", no_args_is_help=True)
-console = Console()
 
 
 @app.callback()
