@@ -95,3 +95,18 @@ def test_up_seeds_the_platform_once_it_is_ready(compose: dict[str, Any]) -> None
         "registry": "service_healthy",
     }
     assert "TREATYWATCH_API_KEY" in seed["environment"]
+
+
+def test_the_services_scale_together_with_the_partition_check(compose: dict[str, Any]) -> None:
+    for name in ("ingest", "registry", "notify"):
+        service = compose["services"][name]
+        replicas = service["deploy"]["replicas"]
+        assert VARIABLE.match(replicas), f"{name}: replicas are not configurable"
+        # The start-up check compares the topic's partitions with the same number.
+        assert service["environment"]["TREATYWATCH_MAX_REPLICAS"] == replicas, name
+        # Replicas share their environment: a static group member id or a container name would be shared too.
+        assert "TREATYWATCH_KAFKA_INSTANCE_ID" not in service["environment"], name
+        assert "container_name" not in service, name
+        # One host port cannot be published by several replicas: the host side must take a range.
+        (published,) = service["ports"]
+        assert re.fullmatch(r"\$\{TREATYWATCH_BIND:-[^}]+\}:\$\{[A-Z0-9_]+:-\d+\}:\d+", published), published

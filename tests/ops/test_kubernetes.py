@@ -2,7 +2,7 @@
 
 Rendering uses `kubectl kustomize` (installed into .tools by `make tools`); the built-in kinds are
 validated strictly (unknown fields are errors) with the schemas kubernetes-validate ships. The
-operators' custom resources (Strimzi, MongoDB Community) have no schema on PyPI or npm: their kinds
+operators' custom resources (Strimzi, MongoDB Community, KEDA) have no schema on PyPI or npm: their kinds
 and API versions are checked against the operators' documented ones, and the fields the services
 depend on are checked below. The NetworkPolicies and Kafka ACLs are checked by evaluating them: who
 may reach whom, and who may do what.
@@ -34,6 +34,8 @@ CUSTOM_KINDS = {
     ("kafka.strimzi.io/v1beta2", "KafkaTopic"),
     ("kafka.strimzi.io/v1beta2", "KafkaUser"),
     ("mongodbcommunity.mongodb.com/v1", "MongoDBCommunity"),
+    ("keda.sh/v1alpha1", "ScaledObject"),
+    ("keda.sh/v1alpha1", "TriggerAuthentication"),
 }
 CONSUMERS = ("registry", "notify")
 SERVICES = ("ingest", *CONSUMERS)
@@ -122,7 +124,10 @@ def test_every_service_is_deployed_safely(overlay: list[Resource]) -> None:
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         assert container["securityContext"]["readOnlyRootFilesystem"] is True, name
         assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
-        assert pod["topologySpreadConstraints"], name
+        spread = {c["topologyKey"]: c for c in pod["topologySpreadConstraints"]}
+        assert set(spread) == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}, name
+        # One node short of the skew (a drained one, a small cluster) must not leave a replica unscheduled.
+        assert spread["kubernetes.io/hostname"]["whenUnsatisfiable"] == "ScheduleAnyway", name
         assert container["image"].startswith(f"treatywatch/{name}:"), f"{name}: the overlay sets no tag"
 
 
@@ -155,18 +160,47 @@ def test_no_secret_is_kept_in_the_manifests(overlay: list[Resource]) -> None:
     assert by_kind(overlay, "Secret") == {}
 
 
-def test_consumers_scale_within_the_topic_partitions(overlay: list[Resource]) -> None:
+def autoscaling_bounds(overlay: list[Resource]) -> dict[str, tuple[int, int]]:
+    """Each Deployment's (min, max) replicas, from its HorizontalPodAutoscaler or KEDA ScaledObject: one of them."""
+    bounds: dict[str, tuple[int, int]] = {}
+    for hpa in by_kind(overlay, "HorizontalPodAutoscaler").values():
+        target = hpa["spec"]["scaleTargetRef"]
+        assert target["kind"] == "Deployment" and target["name"] not in bounds, target
+        bounds[target["name"]] = (hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"])
+    for scaled in by_kind(overlay, "ScaledObject").values():
+        target = scaled["spec"]["scaleTargetRef"]
+        # Two autoscalers on one Deployment would fight: KEDA's own HPA and ours.
+        assert target.get("kind", "Deployment") == "Deployment" and target["name"] not in bounds, target
+        bounds[target["name"]] = (scaled["spec"]["minReplicaCount"], scaled["spec"]["maxReplicaCount"])
+    return bounds
+
+
+def test_every_service_scales_within_the_topic_partitions(overlay: list[Resource]) -> None:
     topics = by_kind(overlay, "KafkaTopic")
     config = by_kind(overlay, "ConfigMap")["treatywatch-config"]["data"]
     partitions = topics[config["TREATYWATCH_TOPIC"]]["spec"]["partitions"]
     assert int(config["TREATYWATCH_TOPIC_PARTITIONS"]) == partitions
-    autoscalers = by_kind(overlay, "HorizontalPodAutoscaler")
+    bounds = autoscaling_bounds(overlay)
+    deployments = by_kind(overlay, "Deployment")
+    assert set(bounds) == set(SERVICES)
+    for name, (least, most) in bounds.items():
+        assert 1 <= least <= deployments[name]["spec"]["replicas"] <= most <= partitions, name
+    # What the services' start-up check compares with the topic's partitions: the largest maximum.
+    assert int(config["TREATYWATCH_MAX_REPLICAS"]) == max(most for _, most in bounds.values())
+
+
+def test_every_service_has_a_disruption_budget_that_lets_nodes_drain(overlay: list[Resource]) -> None:
     budgets = by_kind(overlay, "PodDisruptionBudget")
-    for name in CONSUMERS:
-        hpa = autoscalers[name]
-        assert hpa["spec"]["scaleTargetRef"]["name"] == name
-        assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"] <= partitions, name
-        assert budgets[name]["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+    bounds = autoscaling_bounds(overlay)
+    assert set(budgets) == set(SERVICES)
+    for name, budget in budgets.items():
+        assert budget["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+        least = min(bounds[name][0], by_kind(overlay, "Deployment")[name]["spec"]["replicas"])
+        if "maxUnavailable" in budget["spec"]:
+            assert budget["spec"]["maxUnavailable"] >= 1, name
+        else:
+            # minAvailable equal to the replicas would refuse every eviction, and a node drain would hang.
+            assert budget["spec"]["minAvailable"] < least, name
 
 
 def test_topics_are_configured_as_the_catalogue_documents(overlay: list[Resource]) -> None:
@@ -582,3 +616,51 @@ def test_every_kafka_client_signs_in_as_its_user_and_trusts_the_cluster_ca() -> 
         assert mount["readOnly"] is True, name
         assert volume["secret"]["secretName"] == f"{kafka['metadata']['name']}-cluster-ca-cert", name
         assert volume["secret"]["items"] == [{"key": "ca.crt", "path": ca_file.name}], name
+
+
+# KEDA (overlays/prod-keda): the consumers scale on their groups' lag instead of CPU.
+
+
+def test_keda_scales_the_consumers_on_their_groups_lag() -> None:
+    resources = render(KUBERNETES / "overlays" / "prod-keda")
+    config = by_kind(resources, "ConfigMap")["treatywatch-config"]["data"]
+    (kafka,) = by_kind(resources, "Kafka").values()
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    scaled = by_kind(resources, "ScaledObject")
+    authentications = by_kind(resources, "TriggerAuthentication")
+    deployments = by_kind(resources, "Deployment")
+    assert set(scaled) == set(CONSUMERS)
+    assert set(by_kind(resources, "HorizontalPodAutoscaler")) == {"ingest"}, "KEDA's own HPA replaces ours"
+    for name, scaled_object in scaled.items():
+        assert scaled_object["metadata"]["namespace"] == deployments[name]["metadata"]["namespace"], name
+        (trigger,) = scaled_object["spec"]["triggers"]
+        metadata = trigger["metadata"]
+        assert trigger["type"] == "kafka", name
+        assert metadata["consumerGroup"] == GROUPS[name], name
+        assert metadata["topic"] == config["TREATYWATCH_TOPIC"], name
+        assert metadata["bootstrapServers"] == config["TREATYWATCH_KAFKA_BOOTSTRAP"], name
+        assert metadata["offsetResetPolicy"] == "earliest" and metadata["allowIdleConsumers"] == "false", name
+        assert int(metadata["lagThreshold"]) >= 1, name
+        # Scale-down stays slow, as with the CPU autoscalers: every change rebalances the group.
+        behavior = scaled_object["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+        assert behavior["scaleDown"]["stabilizationWindowSeconds"] >= 300, name
+        # The brokers' listener as the services see it: TLS and SCRAM sign-in as the service's own KafkaUser.
+        assert (metadata.get("sasl"), metadata.get("tls")) == ("scram_sha512", "enable"), name
+        assert listener["tls"] is True and listener["authentication"]["type"] == "scram-sha-512"
+        spec = authentications[trigger["authenticationRef"]["name"]]["spec"]
+        env = container_env(deployments[name])
+        (username,) = [e for e in spec["env"] if e["parameter"] == "username"]
+        assert username["containerName"] == name and username["name"] in env, name
+        secrets = {r["parameter"]: {"name": r["name"], "key": r["key"]} for r in spec["secretTargetRef"]}
+        assert secrets["password"] == env["TREATYWATCH_KAFKA_PASSWORD"]["valueFrom"]["secretKeyRef"], name
+        assert secrets["ca"] == {"name": f"{kafka['metadata']['name']}-cluster-ca-cert", "key": "ca.crt"}, name
+
+
+def test_the_keda_operator_may_reach_the_brokers() -> None:
+    resources = render(KUBERNETES / "overlays" / "prod-keda")
+    policies, _, destinations = network(resources)
+    broker, port, protocol = destinations["kafka"]
+    operator = Endpoint("10.0.9.1", {"app.kubernetes.io/name": "keda-operator"}, "keda")
+    assert may_connect(policies, operator, broker, port, protocol)
+    elsewhere = Endpoint("10.0.9.2", {"app.kubernetes.io/name": "keda-operator"}, "other")
+    assert not may_connect(policies, elsewhere, broker, port, protocol)

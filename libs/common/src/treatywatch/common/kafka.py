@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
+    CommitFailedError,
     DuplicateSequenceNumber,
     InvalidProducerEpoch,
     KafkaError,
@@ -19,11 +21,13 @@ from aiokafka.errors import (
     ProducerFenced,
 )
 from aiokafka.helpers import create_ssl_context
+from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import Counter, Gauge
 
 from treatywatch.common import tracing
 from treatywatch.common.events import Event, partition_key, to_json
 from treatywatch.common.logging import log
+from treatywatch.common.service import StartupRefused
 from treatywatch.common.settings import KAFKA_SASL_PROTOCOLS, KAFKA_TLS_PROTOCOLS, Settings
 
 TOPIC_ALREADY_EXISTS = 36
@@ -54,8 +58,15 @@ def connection_options(settings: Settings) -> dict[str, Any]:
     return options
 
 
+class TooFewPartitions(StartupRefused):
+    """The event topic has fewer partitions than the replicas a service may run: some would sit idle."""
+
+
 async def ensure_topics(settings: Settings) -> None:
-    """Create the event and dead-letter topics if missing (idempotent)."""
+    """Create the event and dead-letter topics if missing (idempotent), then check the event topic's partitions.
+
+    Raises TooFewPartitions when the topic has fewer than `max_replicas`.
+    """
     admin = AIOKafkaAdminClient(**connection_options(settings), request_timeout_ms=10_000)
     await admin.start()
     try:
@@ -65,15 +76,39 @@ async def ensure_topics(settings: Settings) -> None:
             for name in (settings.topic, settings.dead_letter_topic)
             if name not in existing
         ]
-        if not wanted:
-            return
-        # aiokafka reports failures as error codes in the response rather than raising.
-        response = await admin.create_topics(wanted)
-        for topic, code, *rest in response.topic_errors:
-            if code not in (0, TOPIC_ALREADY_EXISTS):
-                raise RuntimeError(f"cannot create topic {topic}: error {code} {rest}")
+        if wanted:
+            # aiokafka reports failures as error codes in the response rather than raising.
+            response = await admin.create_topics(wanted)
+            for topic, code, *rest in response.topic_errors:
+                if code not in (0, TOPIC_ALREADY_EXISTS):
+                    raise RuntimeError(f"cannot create topic {topic}: error {code} {rest}")
+        check_partitions(settings, await partition_count(admin, settings.topic))
     finally:
         await admin.close()
+
+
+async def partition_count(admin: AIOKafkaAdminClient, topic: str) -> int:
+    """How many partitions the topic has, as the brokers' metadata says."""
+    (described,) = await admin.describe_topics([topic])
+    if described["error_code"] != 0 or not described["partitions"]:
+        # A topic just created may not be in every broker's metadata yet: the caller retries.
+        raise RuntimeError(f"cannot describe topic {topic}: error {described['error_code']}")
+    return len(described["partitions"])
+
+
+def check_partitions(settings: Settings, partitions: int) -> None:
+    """Refuse a topic with fewer partitions than the replicas planned: a group gives each partition to one member."""
+    replicas, topic = settings.max_replicas, settings.topic
+    if partitions >= replicas:
+        return
+    raise TooFewPartitions(
+        f"topic {topic} has {partitions} partition{'s' if partitions != 1 else ''} but TREATYWATCH_MAX_REPLICAS is "
+        f"{replicas}: a consumer group gives each partition to one member, so {replicas - partitions} of {replicas} "
+        f"replicas would sit idle. Either raise the partitions to {replicas} or more (kafka-topics.sh "
+        f"--bootstrap-server <broker> --alter --topic {topic} --partitions {replicas}; with Strimzi, spec.partitions "
+        f"of the KafkaTopic; partitions can never be lowered), or lower TREATYWATCH_MAX_REPLICAS and the "
+        f"autoscaler's maximum (HPA maxReplicas, KEDA maxReplicaCount, compose TREATYWATCH_REPLICAS) to {partitions}."
+    )
 
 
 @dataclass(frozen=True)
@@ -94,6 +129,48 @@ def event_message(topic: str, event: Event) -> Message:
     return Message(topic, partition_key(event).encode(), to_json(event), headers)
 
 
+def producer_options(settings: Settings, timeout_s: float) -> dict[str, Any]:
+    """How every producer is built: acknowledged by all replicas, idempotent where the broker can, compressed."""
+    return {
+        **connection_options(settings),
+        "acks": "all",
+        "enable_idempotence": settings.kafka_idempotence,
+        "compression_type": settings.kafka_compression,
+        "linger_ms": 2,
+        "max_batch_size": 256 * 1024,
+        "max_request_size": 16 * 1024 * 1024,
+        "request_timeout_ms": int(timeout_s * 1000),
+    }
+
+
+# From this many messages a publish goes as record batches built per partition: aiokafka's send() costs more
+# than half of the producer's CPU per message. Fewer go one by one, joining other requests' open batches.
+BATCHED_FROM = 32
+_PARTITIONER = DefaultPartitioner()
+
+
+async def send_batches(producer: AIOKafkaProducer, messages: Sequence[Message]) -> list[asyncio.Future[Any]]:
+    """Queue the messages as one record batch per partition (more where a batch is full), partitioned as send()
+    does (murmur2 of the key); the futures resolve when the broker has acknowledged each batch."""
+    partitions: dict[str, list[int]] = {}
+    by_partition: dict[tuple[str, int], list[Message]] = {}
+    for message in messages:
+        if message.topic not in partitions:
+            partitions[message.topic] = sorted(await producer.partitions_for(message.topic))
+        every = partitions[message.topic]
+        by_partition.setdefault((message.topic, _PARTITIONER(message.key, every, every)), []).append(message)
+    futures = []
+    for (topic, partition), batch_messages in by_partition.items():
+        batch = producer.create_batch()
+        for m in batch_messages:
+            if batch.append(key=m.key, value=m.value, timestamp=None, headers=m.headers) is None:
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+                batch.append(key=m.key, value=m.value, timestamp=None, headers=m.headers)
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+    return futures
+
+
 class Publisher:
     """An aiokafka producer that reports success only once the broker acknowledged every message."""
 
@@ -102,18 +179,11 @@ class Publisher:
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
         self._renewing = asyncio.Lock()
+        # aiokafka queues one submitted batch per partition and miscounts its timeout when several wait.
+        self._batching = asyncio.Lock()
 
     async def start(self) -> None:
-        producer = AIOKafkaProducer(
-            **connection_options(self._settings),
-            acks="all",
-            enable_idempotence=self._settings.kafka_idempotence,
-            compression_type=self._settings.kafka_compression,
-            linger_ms=2,
-            max_batch_size=256 * 1024,
-            max_request_size=16 * 1024 * 1024,
-            request_timeout_ms=int(self._timeout_s * 1000),
-        )
+        producer = AIOKafkaProducer(**producer_options(self._settings, self._timeout_s))
         try:
             await producer.start()
         except BaseException:
@@ -133,7 +203,11 @@ class Publisher:
         producer = self._producer
         try:
             async with asyncio.timeout(self._timeout_s):
-                futures = [await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in messages]
+                if len(messages) < BATCHED_FROM:
+                    futures = [await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in messages]
+                else:
+                    async with self._batching:
+                        futures = await send_batches(producer, messages)
                 await asyncio.gather(*futures)
         except (KafkaError, TimeoutError) as exc:
             if isinstance(exc, PRODUCER_STATE_LOST):
@@ -163,8 +237,8 @@ class Publisher:
         """Publish events to the event topic, acknowledged."""
         with tracing.span_for_events("publish", events, kind=tracing.SpanKind.PRODUCER):
             await self.publish([event_message(self._settings.topic, e) for e in events])
-        for event in events:
-            EVENTS_PRODUCED.labels(event.type).inc()
+        for event_type, count in Tally(e.type for e in events).items():
+            EVENTS_PRODUCED.labels(event_type).inc(count)
 
     async def ping(self) -> None:
         """Raise unless the broker answers a metadata request; reconnect a producer that was lost."""
@@ -236,15 +310,23 @@ class Consumer:
             last_records_at = time.monotonic()
             await handler(records)
             offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
-            await consumer.commit(offsets)
+            try:
+                await consumer.commit(offsets)
+            except CommitFailedError:
+                # The group rebalanced while the batch was applied: whichever member now owns a partition reads
+                # it again from the last commit, and applying an event twice changes nothing. This member goes on
+                # with its new assignment, without a restart that would make the group rebalance once more.
+                log.info("commit_after_rebalance", group=self._group_id, records=len(records))
+                continue
             self._observe(consumer, records, offsets)
 
     async def _pause(self, consumer: AIOKafkaConsumer, seconds: float) -> None:
-        # Paused partitions are not fetched.
+        # Paused partitions are not fetched. A rebalance during the pause hands out a new, unpaused assignment:
+        # resume only what this member still owns.
         partitions = consumer.assignment()
         consumer.pause(*partitions)
         await asyncio.sleep(seconds)
-        consumer.resume(*partitions)
+        consumer.resume(*(partitions & consumer.assignment()))
 
     def _observe(self, consumer: AIOKafkaConsumer, records: list[ConsumerRecord], offsets: dict[Any, int]) -> None:
         for record in records:

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     topic: str = "treatywatch.events"
     dead_letter_topic: str = "treatywatch.events.dlq"
     topic_partitions: int = Field(default=6, ge=1)
+    # The most replicas the operator lets any service run (the autoscaler's maximum). A consumer group gives each
+    # partition to one member, so the services refuse to start when the event topic has fewer partitions.
+    max_replicas: int = Field(default=1, ge=1)
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_db: str = ""
     api_keys: list[ApiKey] = Field(default_factory=list)
