@@ -162,8 +162,16 @@ class Deliverer:
 
     async def register(self) -> None:
         """Announce this worker; until then the consumer leaves fresh deliveries in the database."""
-        await store.heartbeat(self.db, self.worker_id, now_utc(), self.tuning.worker_ttl_s)
+        await store.heartbeat(self.db, self.worker_id, now_utc(), self._alive_for_s)
         self._alive = True
+        log.info("worker_registered", worker_id=self.worker_id)
+
+    @property
+    def _alive_for_s(self) -> float:
+        # A heartbeat every quarter of the TTL keeps the worker alive for three quarters of it, and every worker
+        # sweeps each quarter: a dead worker's leases are released within the TTL of its death, and a live one
+        # would have to miss three heartbeats in a row to lose its own.
+        return self.tuning.worker_ttl_s * 3 / 4
 
     async def hold(self, deliveries: Sequence[Document]) -> list[Document]:
         """The deliveries as they should be inserted: leased to this worker where their lane has room.
@@ -349,14 +357,14 @@ class Deliverer:
         while True:
             try:
                 now = now_utc()
-                await store.heartbeat(self.db, self.worker_id, now, self.tuning.worker_ttl_s)
+                await store.heartbeat(self.db, self.worker_id, now, self._alive_for_s)
                 self._alive = True
                 if released := await store.sweep_dead_workers(self.db, now):
                     log.warning("dead_workers_swept", released=released)
                     self.wake(self._lanes)
             except Exception:
                 log.exception("heartbeat_failed", worker_id=self.worker_id)
-            await asyncio.sleep(self.tuning.worker_ttl_s / 3)
+            await asyncio.sleep(self.tuning.worker_ttl_s / 4)
 
     async def _record_forever(self) -> None:
         batch: list[store.Outcome] = []
