@@ -27,7 +27,7 @@ from treatywatch.cli.client import (
 from treatywatch.cli.output import console
 from treatywatch.cli.registry import app as registry_app
 from treatywatch.cli.seed import DATA_DIR, Data, Seeded, SeedError, load_seed, wait_verified
-from treatywatch.cli.stack import REPLICA_PORT_STEP, SERVICES, Ports, Stack, StackError
+from treatywatch.cli.stack import REPLICA_PORT_STEP, SERVICES, Broker, Ports, Stack, StackError
 from treatywatch.common.settings import SCOPES, Settings, hash_key
 
 app = typer.Typer(help="Treaty Watch: a live, auditable record of multilateral treaties.", no_args_is_help=True)
@@ -276,6 +276,13 @@ def run(
             help=f"Processes of each service; replica i listens on its service's port + {REPLICA_PORT_STEP} x i.",
         ),
     ] = 1,
+    broker: Annotated[
+        Broker,
+        typer.Option(
+            envvar="TREATYWATCH_BROKER",
+            help="The embedded Kafka-protocol broker; tansu keeps nothing across restarts (see the README's Brokers).",
+        ),
+    ] = "noida-db",
 ) -> None:
     """Run the whole platform on the embedded default until Ctrl-C; data is kept for next time.
 
@@ -290,6 +297,7 @@ def run(
         kafka_bootstrap=os.environ.get("TREATYWATCH_KAFKA_BOOTSTRAP"),
         mongo_url=os.environ.get("TREATYWATCH_MONGO_URL"),
         replicas=replicas,
+        broker=broker,
     )
     stopping = False
 
