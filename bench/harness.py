@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -50,16 +51,20 @@ def action_events(count: int, source: str) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def running_platform(name: str, services: Sequence[str] = ("ingest", "registry", "notify")) -> Iterator[Stack]:
-    """A fresh broker, database and the given services as processes, stopped afterwards."""
+def running_platform(
+    name: str, services: Sequence[str] = ("ingest", "registry", "notify"), replicas: int = 1
+) -> Iterator[Stack]:
+    """A fresh broker, database and `replicas` processes of the given services, stopped afterwards."""
     data_dir = WORK / name
     shutil.rmtree(data_dir, ignore_errors=True)
-    stack = Stack(data_dir=data_dir, ports=Ports.free(), api_key=API_KEY)
+    stack = Stack(data_dir=data_dir, ports=Ports.free(), api_key=API_KEY, replicas=replicas)
     try:
         stack.start_servers()
-        for service in services:
-            stack.start_service(service)
-        stack.wait_ready(tuple(services))
+        # One replica of each at a time, as Stack.start_services does: each joins its groups after the last.
+        for replica in range(replicas):
+            for service in services:
+                stack.start_service(service, replica)
+            stack.wait_ready(tuple(services), only=replica)
         yield stack
     finally:
         stack.stop()
@@ -90,6 +95,26 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time (user + system) used so far by each of the platform's processes, with the children in its process
+    group (ingest's parser workers), by process name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    groups = {process.pid: name for name, process in stack.processes.items()}
+    used = dict.fromkeys(groups.values(), 0.0)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name may hold spaces and parentheses: the fields are after its last ')'.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        name = groups.get(int(fields[2]))
+        if name is not None:
+            used[name] += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+    return used
 
 
 def machine() -> dict[str, Any]:
@@ -145,9 +170,9 @@ def subscribe(stack: Stack, url: str, event_types: Sequence[str] = ("*",)) -> st
     return str(response.json()["id"])
 
 
-def metric_sum(stack: Stack, service: str, name: str) -> float:
-    """The sum of a Prometheus counter's samples across labels, scraped from a service."""
-    text = httpx.get(f"{stack.url(service)}/metrics", timeout=10).text
+def metric_sum(stack: Stack, service: str, name: str, replica: int = 0) -> float:
+    """The sum of a Prometheus counter's samples across labels, scraped from a service's replica."""
+    text = httpx.get(f"{stack.url(service, replica)}/metrics", timeout=10).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
 
 
