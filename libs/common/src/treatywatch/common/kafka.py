@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -15,13 +17,15 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     CommitFailedError,
     DuplicateSequenceNumber,
+    IllegalStateError,
     InvalidProducerEpoch,
     KafkaError,
     OutOfOrderSequenceNumber,
     ProducerFenced,
 )
 from aiokafka.helpers import create_ssl_context
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2
+from aiokafka.producer.message_accumulator import BatchBuilder
 from prometheus_client import Counter, Gauge
 
 from treatywatch.common import tracing
@@ -143,10 +147,20 @@ def producer_options(settings: Settings, timeout_s: float) -> dict[str, Any]:
     }
 
 
-# From this many messages a publish goes as record batches built per partition: aiokafka's send() costs more
-# than half of the producer's CPU per message. Fewer go one by one, joining other requests' open batches.
+# From this many messages a publish goes as record batches built per partition, with those of the publishes that
+# came meanwhile: aiokafka's send() costs more than half of the producer's CPU per message. Fewer go one by one,
+# joining other requests' open batches.
 BATCHED_FROM = 32
-_PARTITIONER = DefaultPartitioner()
+
+
+@lru_cache(maxsize=65_536)
+def key_partition(key: bytes, partitions: int) -> int:
+    """The partition of a key, as Kafka's default partitioner (and aiokafka's send()) computes it: murmur2.
+
+    Cached: aiokafka's murmur2 is pure Python, and a treaty and participant's key comes back again and again.
+    """
+    hashed: int = murmur2(key)
+    return (hashed & 0x7FFFFFFF) % partitions
 
 
 async def send_batches(producer: AIOKafkaProducer, messages: Sequence[Message]) -> list[asyncio.Future[Any]]:
@@ -158,17 +172,40 @@ async def send_batches(producer: AIOKafkaProducer, messages: Sequence[Message]) 
         if message.topic not in partitions:
             partitions[message.topic] = sorted(await producer.partitions_for(message.topic))
         every = partitions[message.topic]
-        by_partition.setdefault((message.topic, _PARTITIONER(message.key, every, every)), []).append(message)
+        index = random.randrange(len(every)) if message.key is None else key_partition(message.key, len(every))
+        by_partition.setdefault((message.topic, every[index]), []).append(message)
     futures = []
     for (topic, partition), batch_messages in by_partition.items():
         batch = producer.create_batch()
         for m in batch_messages:
             if batch.append(key=m.key, value=m.value, timestamp=None, headers=m.headers) is None:
-                futures.append(await producer.send_batch(batch, topic, partition=partition))
+                futures.append(await _submit(producer, batch, topic, partition))
                 batch = producer.create_batch()
                 batch.append(key=m.key, value=m.value, timestamp=None, headers=m.headers)
-        futures.append(await producer.send_batch(batch, topic, partition=partition))
+        futures.append(await _submit(producer, batch, topic, partition))
     return futures
+
+
+async def _submit(producer: AIOKafkaProducer, batch: BatchBuilder, topic: str, partition: int) -> asyncio.Future[Any]:
+    # A closed batch is complete: the sender takes it at once instead of lingering for more.
+    batch.close()
+    future: asyncio.Future[Any] = await producer.send_batch(batch, topic, partition=partition)
+    return future
+
+
+def _settle(waiters: Sequence[asyncio.Future[None]], error: BaseException | None) -> None:
+    for waiter in waiters:
+        if not waiter.done():  # a publish that timed out no longer waits
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(error)
+
+
+def _acknowledge(waiters: Sequence[asyncio.Future[None]], acks: asyncio.Future[list[Any]]) -> None:
+    """Resolve the publishes sent together once every batch is acknowledged; fail them all if one is not (they are
+    answered 503, and their retry duplicates nothing downstream)."""
+    _settle(waiters, next((r for r in acks.result() if isinstance(r, BaseException)), None))
 
 
 class Publisher:
@@ -179,8 +216,10 @@ class Publisher:
         self._timeout_s = timeout_s
         self._producer: AIOKafkaProducer | None = None
         self._renewing = asyncio.Lock()
-        # aiokafka queues one submitted batch per partition and miscounts its timeout when several wait.
-        self._batching = asyncio.Lock()
+        # Large publishes waiting for the flusher, which sends them together. aiokafka queues one submitted batch
+        # per partition (it miscounts its timeout when several wait), so while one is on its way, more gather here.
+        self._waiting: list[tuple[Sequence[Message], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         producer = AIOKafkaProducer(**producer_options(self._settings, self._timeout_s))
@@ -192,6 +231,8 @@ class Publisher:
         self._producer = producer
 
     async def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -205,14 +246,35 @@ class Publisher:
             async with asyncio.timeout(self._timeout_s):
                 if len(messages) < BATCHED_FROM:
                     futures = [await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in messages]
+                    await asyncio.gather(*futures)
                 else:
-                    async with self._batching:
-                        futures = await send_batches(producer, messages)
-                await asyncio.gather(*futures)
+                    await self._together(messages)
         except (KafkaError, TimeoutError) as exc:
             if isinstance(exc, PRODUCER_STATE_LOST):
                 await self._renew(producer)
             raise BrokerUnavailable(f"the broker did not acknowledge: {exc!r}") from exc
+
+    def _together(self, messages: Sequence[Message]) -> asyncio.Future[None]:
+        """Queue the messages for the flusher; the future resolves once the broker acknowledged them."""
+        acknowledged = asyncio.get_running_loop().create_future()
+        self._waiting.append((messages, acknowledged))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return acknowledged
+
+    async def _flush(self) -> None:
+        """Send whatever publishes are waiting, together, until none is."""
+        while self._waiting:
+            taken, self._waiting = self._waiting, []
+            try:
+                if self._producer is None:
+                    raise BrokerUnavailable("the producer is not connected")
+                futures = await send_batches(self._producer, [m for messages, _ in taken for m in messages])
+            except Exception as exc:
+                _settle([waiter for _, waiter in taken], exc)
+                continue
+            waiters = [waiter for _, waiter in taken]
+            asyncio.gather(*futures, return_exceptions=True).add_done_callback(partial(_acknowledge, waiters))
 
     async def _renew(self, broken: AIOKafkaProducer) -> None:
         """Replace a producer whose idempotence state the broker lost (e.g. after a broker restart).
@@ -309,15 +371,19 @@ class Consumer:
                 continue
             last_records_at = time.monotonic()
             await handler(records)
-            offsets = {tp: part[-1].offset + 1 for tp, part in batches.items()}
+            # If the group rebalanced while the batch was applied, whichever member now owns a partition reads it
+            # again from the last commit, and applying an event twice changes nothing. This member commits what
+            # it still owns and goes on with its new assignment, without a restart that would make the group
+            # rebalance once more.
+            owned = consumer.assignment()
+            offsets = {tp: part[-1].offset + 1 for tp, part in batches.items() if tp in owned}
             try:
-                await consumer.commit(offsets)
-            except CommitFailedError:
-                # The group rebalanced while the batch was applied: whichever member now owns a partition reads
-                # it again from the last commit, and applying an event twice changes nothing. This member goes on
-                # with its new assignment, without a restart that would make the group rebalance once more.
-                log.info("commit_after_rebalance", group=self._group_id, records=len(records))
-                continue
+                if offsets:
+                    await consumer.commit(offsets)
+            except (CommitFailedError, IllegalStateError):
+                offsets = {}
+            if len(offsets) < len(batches):
+                log.info("rebalanced_during_batch", group=self._group_id, records=len(records))
             self._observe(consumer, records, offsets)
 
     async def _pause(self, consumer: AIOKafkaConsumer, seconds: float) -> None:
@@ -379,6 +445,7 @@ async def run_consumer_forever(consumer: Consumer, handler: BatchHandler, name: 
         try:
             if not consumer.started:
                 await consumer.start()
+                delay = 0.5
             await consumer.run(handler)
         except asyncio.CancelledError:
             raise
