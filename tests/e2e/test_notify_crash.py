@@ -16,6 +16,7 @@ from treatywatch.cli.stack import Stack
 
 KEY = "crash-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
+STOPPED_EVENTS = 400
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +76,39 @@ def test_a_notify_killed_mid_retry_delivers_everything_exactly_once_in_effect(pl
         assert valid_signatures(secret, request)
     assert all(len(b) == 1 for b in bodies.values())
     assert {json.loads(next(iter(b)))["id"] for b in bodies.values()} == {e["id"] for e in events}
+
+
+def test_a_notify_stopped_mid_attempt_leaves_the_retries_to_the_next_one(platform: Stack) -> None:
+    # Every first attempt is answered 503, so notify stops (SIGTERM, as a rolling update does) while attempts are in
+    # flight and failing: each stays pending, and the notify that starts next delivers it.
+    with webhook_receiver(per_message(1, Reply(503))) as receiver:
+        created = httpx.post(
+            f"{platform.url('notify')}/v1/subscriptions",
+            json={"url": receiver.url, "event_types": ["treaty.action.recorded"]},
+            headers=AUTH,
+        )
+        assert created.status_code == 201, created.text
+        events = [
+            {
+                "id": f"stopped-{uuid.uuid4()}",
+                "type": "treaty.action.recorded",
+                "source": "/tests/e2e/crash",
+                "data": {
+                    "treaty_id": f"XXVI-{i % 5 + 1}",
+                    "participant": "NOR",
+                    "action": "signature",
+                    "date": "1997-12-03",
+                },
+            }
+            for i in range(STOPPED_EVENTS)
+        ]
+        accepted = httpx.post(f"{platform.url('ingest')}/v1/events:batch", json={"events": events}, headers=AUTH)
+        assert accepted.status_code == 202, accepted.text
+        wait_until(lambda: len(receiver.requests) >= STOPPED_EVENTS // 4, "attempts under way")
+        platform.stop_process("notify")
+        platform.start_service("notify")
+        platform.wait_ready(("notify",))
+        wait_until(
+            lambda: len({r.headers["webhook-id"] for r in receiver.delivered()}) == STOPPED_EVENTS,
+            "every event delivered",
+        )

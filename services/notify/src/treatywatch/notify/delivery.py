@@ -296,7 +296,7 @@ class Deliverer:
         this worker's heartbeat has expired, so a stop never hangs on it.
         """
         for lane in self._lanes.values():
-            lane.stop()
+            lane.stop(subscription_ended=False)
         try:
             async with asyncio.timeout(timeout_s):
                 await self._flush()
@@ -451,6 +451,7 @@ class Lane:
         self._next_due: datetime | None = None
         self._next_slot = 0.0
         self.stopped = False
+        self.subscription_ended = False
         self._attempts: set[asyncio.Task[None]] = set()
         self._tasks = [asyncio.create_task(self._dispatch_forever()), asyncio.create_task(self._read_forever())]
 
@@ -501,9 +502,14 @@ class Lane:
             self._next_due = when
             self._wakeup.set()
 
-    def stop(self) -> None:
-        """Take nothing new; held deliveries are dropped (the subscription is gone or disabled); sends finish."""
+    def stop(self, subscription_ended: bool = True) -> None:
+        """Take nothing new; held deliveries are dropped; sends finish.
+
+        When the subscription ended (it is gone or disabled), an attempt that would be retried fails instead; when
+        only this worker stops, it stays pending, for whichever notify runs next.
+        """
         self.stopped = True
+        self.subscription_ended = subscription_ended
         for task in self._tasks:
             task.cancel()
 
@@ -663,7 +669,7 @@ class Lane:
             random.uniform(-1, 1),
         )
         status, retry_at = verdict.status, verdict.next_attempt_at
-        if self.stopped and status == "pending":
+        if self.subscription_ended and status == "pending":
             status, retry_at = "failed", None
             attempt["error"] = attempt.get("error") or "the subscription was disabled"
         ATTEMPTS.labels("success" if ok else "failure").inc()
