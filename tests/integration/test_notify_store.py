@@ -175,6 +175,23 @@ async def test_a_dead_workers_leases_are_released_by_the_sweep(db: AsyncDatabase
     assert len(await store.due_deliveries(db, "sub_1", swept_at, 10)) == 2
 
 
+async def test_a_lease_that_outlived_its_worker_is_released_by_the_next_sweep(db: AsyncDatabase[Document]) -> None:
+    await add(db, action())
+    await store.heartbeat(db, "w-stopping", NOW, ttl_s=30)
+    await store.heartbeat(db, "w-other", NOW, ttl_s=30)
+    assert await store.retire(db, "w-stopping", NOW) == 0
+    # A claim of the stopping worker that was still on its way lands after it retired.
+    [due] = await store.due_deliveries(db, "sub_1", NOW, 10)
+    await store.claim(db, [due], "w-stopping")
+    assert await store.due_deliveries(db, "sub_1", NOW, 10) == []
+    assert await store.sweep_dead_workers(db, NOW + timedelta(seconds=1)) == 1
+    [again] = await store.due_deliveries(db, "sub_1", NOW + timedelta(seconds=1), 10)
+    assert (again["_id"], again["lease"]) == (due["_id"], None)
+    # A registered worker's lease is left alone.
+    await store.claim(db, [again], "w-other")
+    assert await store.sweep_dead_workers(db, NOW + timedelta(seconds=2)) == 0
+
+
 async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Document]) -> None:
     msg_id = await add(db, action())
     assert len(await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "worker-1")) == 1

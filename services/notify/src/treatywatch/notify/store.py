@@ -301,11 +301,22 @@ async def heartbeat(db: AsyncDatabase[Document], worker_id: str, now: datetime, 
 
 
 async def sweep_dead_workers(db: AsyncDatabase[Document], now: datetime) -> int:
-    """Release the leases of every worker whose heartbeat stopped, then forget it; return how many were released."""
+    """Release the leases of every worker whose heartbeat stopped, then forget it; release the leases of workers no
+    longer registered too; return how many were released.
+
+    A lease can outlive its worker's record: a write of a stopping worker (a claim, its consumer's insert) still
+    on its way when the worker retired lands after its leases were handed back.
+    """
     released = 0
     async for worker in db.workers.find({"alive_until": {"$lt": now}}):
         released += await release(db, worker["_id"], now)
         await db.workers.delete_one({"_id": worker["_id"], "alive_until": worker["alive_until"]})
+    # The leases first, the workers then: a worker registers before it leases anything, so a lease whose worker is
+    # not registered afterwards has no worker left.
+    leases = await db.deliveries.distinct("lease", {"status": "pending", "lease": {"$ne": None}})
+    registered = {worker["_id"] async for worker in db.workers.find({}, {"_id": 1})}
+    for orphaned in set(leases) - registered:
+        released += await release(db, orphaned, now)
     return released
 
 
