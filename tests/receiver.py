@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import threading
@@ -66,15 +65,18 @@ def first_then(count: int, reply: Reply, then: Reply | None = None) -> Responder
     return respond
 
 
-def per_message(count: int, reply: Reply) -> Responder:
-    """`reply` to the first `count` attempts of every webhook-id, then a 204."""
+def per_message(count: int, reply: Reply, which: Callable[[str], bool] = lambda _: True) -> Responder:
+    """`reply` to the first `count` attempts of every webhook-id (of those `which` picks), then a 204."""
     seen = Counter[str]()
     lock = threading.Lock()
 
     def respond(request: Received) -> Reply:
+        webhook_id = request.headers["webhook-id"]
+        if not which(webhook_id):
+            return Reply()
         with lock:
-            seen[request.headers["webhook-id"]] += 1
-            return reply if seen[request.headers["webhook-id"]] <= count else Reply()
+            seen[webhook_id] += 1
+            return reply if seen[webhook_id] <= count else Reply()
 
     return respond
 
@@ -126,23 +128,25 @@ class _Handler:
                 request_line, *lines = head.decode("latin-1").split("\r\n")
                 headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines if h)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                await self.answer(writer, Received(request_line.split(" ")[1], headers, body, time.monotonic()))
+                received = Received(request_line.split(" ")[1], headers, body, time.monotonic())
+                if not await self.answer(reader, writer, received):
+                    return
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
             pass
         finally:
             writer.close()
 
-    async def answer(self, writer: asyncio.StreamWriter, request: Received) -> None:
+    async def answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: Received) -> bool:
+        """Reply to one request; False if the client hung up first."""
         reply = self.respond(request)
         request.status = reply.status
         self.receiver.requests.append(request)
         self.active += 1
         self.receiver.max_concurrent = max(self.receiver.max_concurrent, self.active)
         try:
-            if reply.delay_s:
-                # A stalled endpoint; the test's end releases it at once.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.released.wait(), reply.delay_s)
+            if reply.delay_s and await self.hangs_up(reader, reply.delay_s):
+                # The sender gave up (its timeout): the request no longer counts as one it holds open.
+                return False
             extra = "".join(f"{k}: {v}\r\n" for k, v in reply.headers.items())
             status = f"HTTP/1.1 {reply.status} {REASONS.get(reply.status, 'Status')}\r\n"
             writer.write(f"{status}{extra}content-length: {reply.body_bytes}\r\n\r\n".encode())
@@ -150,6 +154,21 @@ class _Handler:
             await stream_body(writer, request, reply.body_bytes)
         finally:
             self.active -= 1
+        return True
+
+    async def hangs_up(self, reader: asyncio.StreamReader, delay_s: float) -> bool:
+        """Stall until the delay passes or the test's end releases the endpoint; True if the client hangs up first.
+
+        A client sends nothing more on a connection while it waits for the answer, so what ends the read is its
+        hanging up.
+        """
+        hang_up = asyncio.ensure_future(reader.read(1))
+        release = asyncio.ensure_future(self.released.wait())
+        done, pending = await asyncio.wait({hang_up, release}, timeout=delay_s, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        return hang_up in done
 
 
 @contextmanager
