@@ -139,10 +139,11 @@ def kill_one_of_each(platform: Stack, mongo: MongoClient[Document]) -> tuple[int
     killed_at = time.monotonic()
     platform.kill("notify-1")
     held = mongo[NOTIFY_DB].deliveries.count_documents({"lease": dead})
-    # A sweep releases a dead worker's leases and forgets the worker (and a write of it that landed late, the next).
+    # A sweep releases a dead worker's leases and marks it gone (the next releases a write of it that landed late).
     notify = mongo[NOTIFY_DB]
+    alive = {"_id": dead, "gone": {"$ne": True}}
     wait_until(
-        lambda: notify.workers.count_documents({"_id": dead}) + notify.deliveries.count_documents({"lease": dead}) == 0,
+        lambda: notify.workers.count_documents(alive) + notify.deliveries.count_documents({"lease": dead}) == 0,
         "the dead notify's leases to be released",
         PATIENCE_S,
     )

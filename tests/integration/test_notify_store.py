@@ -162,34 +162,44 @@ async def test_a_dead_workers_leases_are_released_by_the_sweep(db: AsyncDatabase
     await store.claim(db, [one], "w-dead")
     await store.claim(db, [two], "w-alive")
     # Within its time to live a worker keeps what it holds.
-    assert await store.sweep_dead_workers(db, NOW + timedelta(seconds=29)) == 0
+    assert await store.sweep_dead_workers(db, NOW + timedelta(seconds=29), linger_s=30) == 0
     await store.heartbeat(db, "w-alive", NOW + timedelta(seconds=29), ttl_s=30)
     swept_at = NOW + timedelta(seconds=31)
-    assert await store.sweep_dead_workers(db, swept_at) == 1
-    assert [w["_id"] async for w in db.workers.find({})] == ["w-alive"]
+    assert await store.sweep_dead_workers(db, swept_at, linger_s=30) == 1
     [due] = await store.due_deliveries(db, "sub_1", swept_at, 10)
     assert (due["_id"], due["lease"], due["next_attempt_at"]) == (one["_id"], None, swept_at)
-    # A worker that stops hands back what it holds and leaves.
-    assert await store.retire(db, "w-alive", swept_at) == 1
-    assert await db.workers.count_documents({}) == 0
+    # The dead one is kept, gone, for one more sweep, then forgotten.
+    assert [(w["_id"], w.get("gone")) async for w in db.workers.find({}).sort("_id")] == [
+        ("w-alive", None),
+        ("w-dead", True),
+    ]
+    await store.heartbeat(db, "w-alive", swept_at + timedelta(seconds=29), ttl_s=30)
+    assert await store.sweep_dead_workers(db, swept_at + timedelta(seconds=31), linger_s=30) == 0
+    assert [w["_id"] async for w in db.workers.find({})] == ["w-alive"]
+    # A worker that stops hands back what it holds and is gone.
+    assert await store.retire(db, "w-alive", swept_at, linger_s=30) == 1
     assert len(await store.due_deliveries(db, "sub_1", swept_at, 10)) == 2
+    assert await db.workers.count_documents({"gone": True}) == 1
 
 
 async def test_a_lease_that_outlived_its_worker_is_released_by_the_next_sweep(db: AsyncDatabase[Document]) -> None:
     await add(db, action())
     await store.heartbeat(db, "w-stopping", NOW, ttl_s=30)
-    await store.heartbeat(db, "w-other", NOW, ttl_s=30)
-    assert await store.retire(db, "w-stopping", NOW) == 0
+    assert await store.retire(db, "w-stopping", NOW, linger_s=30) == 0
     # A claim of the stopping worker that was still on its way lands after it retired.
     [due] = await store.due_deliveries(db, "sub_1", NOW, 10)
     await store.claim(db, [due], "w-stopping")
     assert await store.due_deliveries(db, "sub_1", NOW, 10) == []
-    assert await store.sweep_dead_workers(db, NOW + timedelta(seconds=1)) == 1
-    [again] = await store.due_deliveries(db, "sub_1", NOW + timedelta(seconds=1), 10)
+    later = NOW + timedelta(seconds=31)
+    assert await store.sweep_dead_workers(db, later, linger_s=30) == 1
+    [again] = await store.due_deliveries(db, "sub_1", later, 10)
     assert (again["_id"], again["lease"]) == (due["_id"], None)
-    # A registered worker's lease is left alone.
-    await store.claim(db, [again], "w-other")
-    assert await store.sweep_dead_workers(db, NOW + timedelta(seconds=2)) == 0
+    assert await db.workers.count_documents({}) == 0
+    # A gone worker that beats again (it was only late) is alive again.
+    await store.heartbeat(db, "w-late", NOW, ttl_s=30)
+    assert await store.sweep_dead_workers(db, later, linger_s=30) == 0
+    await store.heartbeat(db, "w-late", later, ttl_s=30)
+    assert await db.workers.find_one({"_id": "w-late"}, {"_id": 0}) == {"alive_until": later + timedelta(seconds=30)}
 
 
 async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Document]) -> None:

@@ -301,7 +301,7 @@ class Deliverer:
             async with asyncio.timeout(timeout_s):
                 await self._flush()
                 if self._alive:
-                    released = await store.retire(self.db, self.worker_id, now_utc())
+                    released = await store.retire(self.db, self.worker_id, now_utc(), self.tuning.worker_ttl_s)
                     log.info("worker_retired", worker_id=self.worker_id, released=released)
         except Exception:
             log.exception("worker_retire_failed", worker_id=self.worker_id)
@@ -359,7 +359,7 @@ class Deliverer:
                 now = now_utc()
                 await store.heartbeat(self.db, self.worker_id, now, self._alive_for_s)
                 self._alive = True
-                if released := await store.sweep_dead_workers(self.db, now):
+                if released := await store.sweep_dead_workers(self.db, now, self.tuning.worker_ttl_s):
                     log.warning("dead_workers_swept", released=released)
                     self.wake(self._lanes)
             except Exception:

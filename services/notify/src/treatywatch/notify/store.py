@@ -297,33 +297,34 @@ async def release(
 async def heartbeat(db: AsyncDatabase[Document], worker_id: str, now: datetime, ttl_s: float) -> None:
     """Register the worker, or keep it alive, for `ttl_s` more seconds."""
     alive_until = now + timedelta(seconds=ttl_s)
-    await db.workers.update_one({"_id": worker_id}, {"$set": {"alive_until": alive_until}}, upsert=True)
+    change = {"$set": {"alive_until": alive_until}, "$unset": {"gone": ""}}
+    await db.workers.update_one({"_id": worker_id}, change, upsert=True)
 
 
-async def sweep_dead_workers(db: AsyncDatabase[Document], now: datetime) -> int:
-    """Release the leases of every worker whose heartbeat stopped, then forget it; release the leases of workers no
-    longer registered too; return how many were released.
+def _gone(now: datetime, linger_s: float) -> Document:
+    # A worker found dead or retired is kept, marked gone, for one more sweep `linger_s` later: a write of it still on
+    # its way (a claim, its consumer's insert) may land after its leases were handed back. A heartbeat revives it.
+    return {"$set": {"alive_until": now + timedelta(seconds=linger_s), "gone": True}}
 
-    A lease can outlive its worker's record: a write of a stopping worker (a claim, its consumer's insert) still
-    on its way when the worker retired lands after its leases were handed back.
-    """
+
+async def sweep_dead_workers(db: AsyncDatabase[Document], now: datetime, linger_s: float) -> int:
+    """Release the leases of every worker whose heartbeat stopped (or that retired) and mark it gone; forget it when
+    it is found again; return how many were released."""
     released = 0
     async for worker in db.workers.find({"alive_until": {"$lt": now}}):
         released += await release(db, worker["_id"], now)
-        await db.workers.delete_one({"_id": worker["_id"], "alive_until": worker["alive_until"]})
-    # The leases first, the workers then: a worker registers before it leases anything, so a lease whose worker is
-    # not registered afterwards has no worker left.
-    leases = await db.deliveries.distinct("lease", {"status": "pending", "lease": {"$ne": None}})
-    registered = {worker["_id"] async for worker in db.workers.find({}, {"_id": 1})}
-    for orphaned in set(leases) - registered:
-        released += await release(db, orphaned, now)
+        unchanged = {"_id": worker["_id"], "alive_until": worker["alive_until"]}
+        if worker.get("gone"):
+            await db.workers.delete_one(unchanged)
+        else:
+            await db.workers.update_one(unchanged, _gone(now, linger_s))
     return released
 
 
-async def retire(db: AsyncDatabase[Document], worker_id: str, now: datetime) -> int:
-    """A worker that stops hands its leases back and leaves; return how many it released."""
+async def retire(db: AsyncDatabase[Document], worker_id: str, now: datetime, linger_s: float) -> int:
+    """A worker that stops hands its leases back and is marked gone; return how many it released."""
     released = await release(db, worker_id, now)
-    await db.workers.delete_one({"_id": worker_id})
+    await db.workers.update_one({"_id": worker_id}, _gone(now, linger_s))
     return released
 
 
