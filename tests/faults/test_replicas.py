@@ -141,7 +141,7 @@ def kill_one_of_each(platform: Stack, mongo: MongoClient[Document]) -> tuple[int
     held = mongo[NOTIFY_DB].deliveries.count_documents({"lease": dead})
     # A sweep releases a dead worker's leases and marks it gone (the next releases a write of it that landed late).
     notify = mongo[NOTIFY_DB]
-    alive = {"_id": dead, "gone": {"$ne": True}}
+    alive = {"_id": dead, "gone": {"$exists": False}}
     wait_until(
         lambda: notify.workers.count_documents(alive) + notify.deliveries.count_documents({"lease": dead}) == 0,
         "the dead notify's leases to be released",

@@ -301,30 +301,35 @@ async def heartbeat(db: AsyncDatabase[Document], worker_id: str, now: datetime, 
     await db.workers.update_one({"_id": worker_id}, change, upsert=True)
 
 
-def _gone(now: datetime, linger_s: float) -> Document:
-    # A worker found dead or retired is kept, marked gone, for one more sweep `linger_s` later: a write of it still on
-    # its way (a claim, its consumer's insert) may land after its leases were handed back. A heartbeat revives it.
-    return {"$set": {"alive_until": now + timedelta(seconds=linger_s), "gone": True}}
+# A worker found dead or retired is kept, marked gone, and swept again every `linger_s` this many times before it is
+# forgotten: a write of it still on its way (a claim, its consumer's insert) may land seconds after its leases were
+# handed back on a busy database. A heartbeat meanwhile revives it.
+GONE_SWEEPS = 12
+
+
+def _gone(now: datetime, linger_s: float, sweeps: int) -> Document:
+    return {"$set": {"alive_until": now + timedelta(seconds=linger_s), "gone": sweeps}}
 
 
 async def sweep_dead_workers(db: AsyncDatabase[Document], now: datetime, linger_s: float) -> int:
-    """Release the leases of every worker whose heartbeat stopped (or that retired) and mark it gone; forget it when
-    it is found again; return how many were released."""
+    """Release the leases of every worker whose heartbeat stopped (or that retired) and mark it gone; forget it after
+    GONE_SWEEPS more sweeps; return how many were released."""
     released = 0
     async for worker in db.workers.find({"alive_until": {"$lt": now}}):
         released += await release(db, worker["_id"], now)
         unchanged = {"_id": worker["_id"], "alive_until": worker["alive_until"]}
-        if worker.get("gone"):
+        sweeps = int(worker.get("gone", 0))
+        if sweeps >= GONE_SWEEPS:
             await db.workers.delete_one(unchanged)
         else:
-            await db.workers.update_one(unchanged, _gone(now, linger_s))
+            await db.workers.update_one(unchanged, _gone(now, linger_s, sweeps + 1))
     return released
 
 
 async def retire(db: AsyncDatabase[Document], worker_id: str, now: datetime, linger_s: float) -> int:
     """A worker that stops hands its leases back and is marked gone; return how many it released."""
     released = await release(db, worker_id, now)
-    await db.workers.update_one({"_id": worker_id}, _gone(now, linger_s))
+    await db.workers.update_one({"_id": worker_id}, _gone(now, linger_s, 1))
     return released
 
 
