@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import services_on
-from tests.receiver import Reply, per_message, valid_signatures, webhook_receiver
+from tests.receiver import Receiver, Reply, per_message, valid_signatures, webhook_receiver
 from tests.waiting import wait_until
 from treatywatch.cli.stack import Stack
 
 KEY = "crash-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {KEY}"}
 STOPPED_EVENTS = 400
+DAY = "1997-12-03"
 
 
 @pytest.fixture(scope="module")
@@ -33,31 +35,36 @@ def platform(servers: Stack) -> Iterator[Stack]:
         yield stack
 
 
+def subscribe(platform: Stack, receiver: Receiver) -> str:
+    """Subscribe the receiver to recorded actions; return the subscription's secret."""
+    created = httpx.post(
+        f"{platform.url('notify')}/v1/subscriptions",
+        json={"url": receiver.url, "event_types": ["treaty.action.recorded"]},
+        headers=AUTH,
+    )
+    assert created.status_code == 201, created.text
+    secret: str = created.json()["secret"]
+    return secret
+
+
+def signatures(prefix: str, count: int) -> list[dict[str, Any]]:
+    """`count` signatures by Norway spread over five treaties, under fresh ids."""
+    return [
+        {
+            "id": f"{prefix}-{uuid.uuid4()}",
+            "type": "treaty.action.recorded",
+            "source": "/tests/e2e/crash",
+            "data": {"treaty_id": f"XXVI-{i % 5 + 1}", "participant": "NOR", "action": "signature", "date": DAY},
+        }
+        for i in range(count)
+    ]
+
+
 def test_a_notify_killed_mid_retry_delivers_everything_exactly_once_in_effect(platform: Stack) -> None:
-    notify = platform.url("notify")
     # Every message fails twice before it is accepted, so the kill finds deliveries between attempts.
     with webhook_receiver(per_message(2, Reply(503))) as receiver:
-        created = httpx.post(
-            f"{notify}/v1/subscriptions",
-            json={"url": receiver.url, "event_types": ["treaty.action.recorded"]},
-            headers=AUTH,
-        )
-        assert created.status_code == 201, created.text
-        secret = created.json()["secret"]
-        events = [
-            {
-                "id": f"crash-{uuid.uuid4()}",
-                "type": "treaty.action.recorded",
-                "source": "/tests/e2e/crash",
-                "data": {
-                    "treaty_id": f"XXVI-{i % 5 + 1}",
-                    "participant": "NOR",
-                    "action": "signature",
-                    "date": "1997-12-03",
-                },
-            }
-            for i in range(40)
-        ]
+        secret = subscribe(platform, receiver)
+        events = signatures("crash", 40)
         accepted = httpx.post(f"{platform.url('ingest')}/v1/events:batch", json={"events": events}, headers=AUTH)
         assert accepted.status_code == 202, accepted.text
 
@@ -82,26 +89,8 @@ def test_a_notify_stopped_mid_attempt_leaves_the_retries_to_the_next_one(platfor
     # Every first attempt is answered 503, so notify stops (SIGTERM, as a rolling update does) while attempts are in
     # flight and failing: each stays pending, and the notify that starts next delivers it.
     with webhook_receiver(per_message(1, Reply(503))) as receiver:
-        created = httpx.post(
-            f"{platform.url('notify')}/v1/subscriptions",
-            json={"url": receiver.url, "event_types": ["treaty.action.recorded"]},
-            headers=AUTH,
-        )
-        assert created.status_code == 201, created.text
-        events = [
-            {
-                "id": f"stopped-{uuid.uuid4()}",
-                "type": "treaty.action.recorded",
-                "source": "/tests/e2e/crash",
-                "data": {
-                    "treaty_id": f"XXVI-{i % 5 + 1}",
-                    "participant": "NOR",
-                    "action": "signature",
-                    "date": "1997-12-03",
-                },
-            }
-            for i in range(STOPPED_EVENTS)
-        ]
+        subscribe(platform, receiver)
+        events = signatures("stopped", STOPPED_EVENTS)
         accepted = httpx.post(f"{platform.url('ingest')}/v1/events:batch", json={"events": events}, headers=AUTH)
         assert accepted.status_code == 202, accepted.text
         wait_until(lambda: len(receiver.requests) >= STOPPED_EVENTS // 4, "attempts under way")

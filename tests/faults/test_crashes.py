@@ -22,8 +22,6 @@ from tests.faults.importing import (
     answers,
     applied,
     bodies_by_webhook_id,
-    clean_registry,
-    database,
     delivered,
     event_log,
     expected_events,
@@ -46,18 +44,6 @@ SEED = 7
 def platform() -> Iterator[Stack]:
     with platform_under_test("crashes", KEY) as stack:
         yield stack
-
-
-@pytest.fixture
-def clean(platform: Stack) -> Iterator[Stack]:
-    with clean_registry(platform) as stack:
-        yield stack
-
-
-@pytest.fixture
-def mongo(platform: Stack) -> Iterator[MongoClient[Document]]:
-    with database(platform) as client:
-        yield client
 
 
 def kill_schedule(total: int) -> dict[str, list[int]]:

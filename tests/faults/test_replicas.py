@@ -28,8 +28,6 @@ from tests.faults.importing import (
     answers,
     applied,
     bodies_by_webhook_id,
-    clean_registry,
-    database,
     delivered,
     event_log,
     expected_events,
@@ -56,18 +54,6 @@ TTL_S = 5
 def platform() -> Iterator[Stack]:
     with platform_under_test("replicas", KEY, REPLICAS, {"TREATYWATCH_WORKER_TTL_S": str(TTL_S)}) as stack:
         yield stack
-
-
-@pytest.fixture
-def clean(platform: Stack) -> Iterator[Stack]:
-    with clean_registry(platform) as stack:
-        yield stack
-
-
-@pytest.fixture
-def mongo(platform: Stack) -> Iterator[MongoClient[Document]]:
-    with database(platform) as client:
-        yield client
 
 
 @dataclass(frozen=True)
