@@ -106,6 +106,8 @@ def test_every_rule_is_optional_and_unknown_stays_none() -> None:
         {"withdrawal": {"anchor": "last_day_of_month"}},
         {"entry_into_force": {"instruments": 0, "delay": {}}},
         {"entry_into_force": {"instruments": 40}},
+        {"entry_into_force": {"delay": {"days": 30}}},
+        {"entry_into_force": {"stated_date": "2002-11-18"}},
         {"entry_into_force": {"instruments": 55, "delay": {}, "condition": "not_a_count"}},
         {"entry_into_force": {"instruments": 55, "delay": {}, "condition": "share"}},
         {"entry_into_force": {"instruments": 44, "delay": {}, "in_force": False, "stated_date": "2000-01-01"}},
@@ -257,6 +259,21 @@ def test_a_condition_that_is_not_a_count_computes_nothing_and_carries_the_stated
     )
     assert ctbt.in_force is False
     assert ctbt.stated_date is None
+
+
+def test_a_share_of_the_parties_needs_no_fixed_count_and_computes_nothing() -> None:
+    two_thirds = EntryIntoForce.model_validate(
+        {
+            "condition": "not_a_count",
+            "description": "When two thirds of the States parties have accepted it",
+            "stated_date": "2002-11-18",
+            "source": "Article 50(2)",
+        }
+    )
+    assert two_thirds.instruments is None
+    assert two_thirds.delay is None
+    assert two_thirds.decisive_date([date(1995, 1, 1)] * 200) is None
+    assert two_thirds.computed_date([date(1995, 1, 1)] * 200) is None
 
 
 def test_withdrawal_terms_say_when_there_is_no_notice_period() -> None:

@@ -73,13 +73,15 @@ def _first_of_month(year: int, month: int) -> date:
 class EntryIntoForce(_Rule):
     """The treaty enters into force `delay` after the deposit of the `instruments`-th binding instrument.
 
-    With `condition` "not_a_count" the count is necessary but not enough (a share of emissions, a named list
-    of States): the rule cannot compute the date, and `stated_date` (or `in_force` false) says what the
-    depositary states instead.
+    With `condition` "not_a_count" a count is not enough or not fixed (a share of emissions, a named list of
+    States, two thirds of the parties at the time): the rule cannot compute the date, `instruments` and
+    `delay` may be left out, and `stated_date` (or `in_force` false) says what the depositary states instead.
     """
 
-    instruments: int = Field(ge=1, description="The decisive number of binding instruments")
-    delay: Delay
+    instruments: int | None = Field(
+        default=None, ge=1, description="The decisive number of binding instruments; required for a count"
+    )
+    delay: Delay | None = Field(default=None, description="From the decisive deposit; required for a count")
     condition: Literal["count", "not_a_count"] = Field(
         default="count", description="Whether the count of instruments alone decides the date"
     )
@@ -111,6 +113,8 @@ class EntryIntoForce(_Rule):
     def _consistent(self) -> EntryIntoForce:
         if self.condition == "not_a_count" and self.description is None:
             raise ValueError("a condition that is not a count needs a description")
+        if self.condition == "count" and (self.instruments is None or self.delay is None):
+            raise ValueError("a count needs its number of instruments and its delay")
         if self.in_force is False and self.stated_date is not None:
             raise ValueError("a treaty not in force has no stated date of entry into force")
         return self
@@ -126,12 +130,14 @@ class EntryIntoForce(_Rule):
         Pass each participant's first binding instrument once, States' and organisations' apart: an
         organisation's instrument counts only when `count_organisations`.
         """
+        if self.instruments is None:
+            return None
         counted = sorted([*states, *(organisations if self.count_organisations else ())])
         return counted[self.instruments - 1] if len(counted) >= self.instruments else None
 
     def date_from(self, decisive: date) -> date | None:
         """The entry into force when the decisive instrument is dated `decisive`; None if not computable."""
-        if not self.computable:
+        if not self.computable or self.delay is None:
             return None
         if self.fixed_date is not None and decisive <= self.fixed_date:
             return self.fixed_date

@@ -385,7 +385,7 @@ def _last_original(entry: EntryIntoForceDates, rules: TreatyRules | None) -> dat
     rule = rules.entry_into_force if rules is not None else None
     if entry.shown != "stated" or entry.on is None or rule is None:
         return entry.decisive
-    return _latest_start(rule.delay, entry.on)
+    return _latest_start(rule.delay or Delay(), entry.on)
 
 
 def _latest_start(delay: Delay, end: date) -> date:
@@ -1078,13 +1078,14 @@ def _clause(text: str) -> str:
 
 
 def _entry_words(rule: EntryIntoForce) -> str:
-    if not rule.computable:
+    instruments, delay = rule.instruments, rule.delay
+    if not rule.computable or instruments is None or delay is None:
         return f"in force on a condition the registry does not compute: {_clause(rule.description or '')}"
-    words = delay_in_words(rule.delay, f"the {ordinal_in_words(rule.instruments)} instrument", on_the_day=True)
+    words = delay_in_words(delay, f"the {ordinal_in_words(instruments)} instrument", on_the_day=True)
     if rule.fixed_date is not None:
-        deposited = "is deposited" if rule.instruments == 1 else "are deposited"
+        deposited = "is deposited" if instruments == 1 else "are deposited"
         when = date_in_words(rule.fixed_date)
-        words = f"on {when} if {_count(rule.instruments, 'instrument')} {deposited} by then, otherwise {words}"
+        words = f"on {when} if {_count(instruments, 'instrument')} {deposited} by then, otherwise {words}"
     if not rule.count_organisations:
         words += ", organisations' instruments not counted"
     if rule.not_before is not None:
