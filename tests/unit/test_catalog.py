@@ -124,6 +124,10 @@ def test_each_treaty_is_described_and_each_rule_sourced(treaty: TreatyRegistered
         assert eif.stated_date is not None or eif.in_force is False, "a condition not a count needs the stated date"
 
 
+def test_every_catalogued_treaty_carries_its_entry_into_force() -> None:
+    assert [t.treaty_id for t in catalog() if t.rules is None or t.rules.entry_into_force is None] == []
+
+
 def test_catalogue_events_are_stable_and_the_unts_lookup_is_unambiguous() -> None:
     assert [e.id for e in catalog_events()] == [e.id for e in catalog_events()]
     with_unts = [t for t in catalog() if t.unts is not None]
