@@ -29,6 +29,9 @@ FULL = bool(os.environ.get("FAULTS_FULL"))
 # The full snapshot with FAULTS_FULL=1 (make faults); a slice of it otherwise, to fit CI's time.
 FILES = sorted(TREATIES.glob("*.csv"))[: None if FULL else 80]
 PATIENCE_S = 900 if FULL else 300
+# How often a condition that counts documents is polled: SecantusDB scans the collection under its global lock
+# (half a second for 30,000 events), and the default 50 ms poll kept it from serving the services at all.
+DB_POLL_S = 1.0
 REGISTRY_DB = "treatywatch_registry"
 CLEAN_DB = "clean_registry"
 STATS_DATES = ("1960-01-01", "1985-06-30", "2000-01-01", "2015-12-31", "2100-01-01")

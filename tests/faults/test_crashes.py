@@ -16,6 +16,7 @@ from pymongo import MongoClient
 
 from tests.faults.importing import (
     CLEAN_DB,
+    DB_POLL_S,
     FILES,
     PATIENCE_S,
     REGISTRY_DB,
@@ -80,7 +81,9 @@ def test_sigkilled_registry_and_notify_lose_double_and_alter_nothing(
         def kill_repeatedly(service: str, moments: list[int]) -> list[tuple[str, int, float]]:
             kills = []
             for moment in moments:
-                wait_until(partial(reached, service, moment), f"{service} at {moment} events", PATIENCE_S)
+                wait_until(
+                    partial(reached, service, moment), f"{service} at {moment} events", PATIENCE_S, every_s=DB_POLL_S
+                )
                 platform.kill(service)
                 kills.append((service, progress[service](), round(time.monotonic() - started, 1)))
                 platform.start_service(service)
@@ -92,8 +95,18 @@ def test_sigkilled_registry_and_notify_lose_double_and_alter_nothing(
         kills = sorted((k for future in done for k in future.result()), key=lambda k: k[2])
 
         assert cli.wait(timeout=PATIENCE_S) == 0, platform.log_tail("cli")
-        wait_until(lambda: applied(mongo, CLEAN_DB) >= total, "the clean registry to apply every event", PATIENCE_S)
-        wait_until(lambda: progress["registry"]() >= total, "the killed registry to apply every event", PATIENCE_S)
+        wait_until(
+            lambda: applied(mongo, CLEAN_DB) >= total,
+            "the clean registry to apply every event",
+            PATIENCE_S,
+            every_s=DB_POLL_S,
+        )
+        wait_until(
+            lambda: progress["registry"]() >= total,
+            "the killed registry to apply every event",
+            PATIENCE_S,
+            every_s=DB_POLL_S,
+        )
         wait_until(lambda: delivered(receiver) >= total, "every event to be delivered", PATIENCE_S)
         finished = time.monotonic() - started
         requests = len(receiver.requests)

@@ -22,6 +22,7 @@ from pymongo import MongoClient
 
 from tests.faults.importing import (
     CLEAN_DB,
+    DB_POLL_S,
     FILES,
     PATIENCE_S,
     REGISTRY_DB,
@@ -132,6 +133,7 @@ def kill_one_of_each(platform: Stack, mongo: MongoClient[Document]) -> tuple[int
         lambda: notify.workers.count_documents(alive) + notify.deliveries.count_documents({"lease": dead}) == 0,
         "the dead notify's leases to be released",
         PATIENCE_S,
+        every_s=DB_POLL_S / 4,
     )
     taken_over_s = time.monotonic() - killed_at
     platform.kill("registry-1")
@@ -166,7 +168,9 @@ def test_replicas_killed_and_restarted_in_turn_lose_double_and_reorder_nothing(
 
         # Early in the import, one registry and one notify die without a word; then, while the rest of the import
         # and the deliveries go on, the replicas of each service restart in turn, as a rolling update does.
-        wait_until(lambda: registry_applied() >= total // 10, "a tenth of the events applied", PATIENCE_S)
+        wait_until(
+            lambda: registry_applied() >= total // 10, "a tenth of the events applied", PATIENCE_S, every_s=DB_POLL_S
+        )
         killed_at_applied = registry_applied()
         held, taken_over_s = kill_one_of_each(platform, mongo)
         note(f"killed registry-1 and notify-1 (its {held} leases taken over after {taken_over_s:.1f} s, TTL {TTL_S} s)")
@@ -180,8 +184,15 @@ def test_replicas_killed_and_restarted_in_turn_lose_double_and_reorder_nothing(
             lane.result()
 
         assert cli.wait(timeout=PATIENCE_S) == 0, platform.log_tail("cli")
-        wait_until(lambda: applied(mongo, CLEAN_DB) >= total, "the clean registry to apply every event", PATIENCE_S)
-        wait_until(lambda: registry_applied() >= total, "the replicas to apply every event", PATIENCE_S)
+        wait_until(
+            lambda: applied(mongo, CLEAN_DB) >= total,
+            "the clean registry to apply every event",
+            PATIENCE_S,
+            every_s=DB_POLL_S,
+        )
+        wait_until(
+            lambda: registry_applied() >= total, "the replicas to apply every event", PATIENCE_S, every_s=DB_POLL_S
+        )
         wait_until(lambda: delivered(receiver) >= total, "every event to be delivered", PATIENCE_S)
         finished = time.monotonic() - started
         requests = len(receiver.requests)

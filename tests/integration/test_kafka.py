@@ -198,6 +198,39 @@ async def test_a_failed_batch_is_not_committed_and_the_group_gets_it_again(
     assert sorted(ids(again)) == sorted(e.id for e in events)
 
 
+async def test_a_batch_applied_for_long_pauses_fetching_until_it_is_done(
+    settings: Settings, publisher: Publisher
+) -> None:
+    # noida-db answers an empty fetch at once: without the pause the fetcher loops while the batch is applied.
+    first, second = actions(["NOR"], per_participant=3), actions(["SWE"], per_participant=3)
+    await publisher.publish_events(first)
+    consumer = Consumer(settings, f"g-{uuid.uuid4().hex}")
+    await consumer.start()
+    kafka = consumer._require()
+    seen: list[ConsumerRecord] = []
+    paused_while_applying: list[bool] = []
+
+    async def handler(records: list[ConsumerRecord]) -> None:
+        seen.extend(records)
+        if not paused_while_applying:
+            while True:  # until the consumer pauses its fetching (the whole run is bounded by WAIT_S)
+                if kafka.paused():
+                    break
+                await asyncio.sleep(0.01)
+            paused_while_applying.append(kafka.paused() == kafka.assignment())
+            await publisher.publish_events(second)
+        if len(seen) >= len(first) + len(second):
+            consumer.request_stop()
+
+    try:
+        async with asyncio.timeout(WAIT_S):
+            await consumer.run(handler)
+    finally:
+        await consumer.stop()
+    assert paused_while_applying == [True]
+    assert sorted(ids(seen)) == sorted(e.id for e in first + second)
+
+
 async def test_publish_without_a_connected_producer_raises_broker_unavailable() -> None:
     nobody = Settings(kafka_bootstrap=f"127.0.0.1:{free_port()}", topic="t-nowhere")
     publisher = Publisher(nobody, timeout_s=1.0)

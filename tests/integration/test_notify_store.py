@@ -205,6 +205,23 @@ async def test_a_lease_that_outlived_its_worker_is_released_by_the_next_sweep(db
     assert await db.workers.find_one({"_id": "w-late"}, {"_id": 0}) == {"alive_until": later + timedelta(seconds=30)}
 
 
+async def test_sweepers_of_one_dead_worker_release_its_leases_once_in_bounded_batches(
+    db: AsyncDatabase[Document],
+) -> None:
+    held = store.RELEASE_BATCH * 2 + 7
+    await store.add_deliveries(
+        db, [store.leased(store.event_delivery(subscription(), action(), NOW), "w-dead") for _ in range(held)]
+    )
+    await store.heartbeat(db, "w-dead", NOW, ttl_s=30)
+    swept_at = NOW + timedelta(seconds=31)
+    # Three notifies sweep at the same moment: the one that marks the dead worker releases everything it held.
+    counts = await asyncio.gather(*(store.sweep_dead_workers(db, swept_at, linger_s=30) for _ in range(3)))
+    assert sorted(counts) == [0, 0, held]
+    assert await db.deliveries.count_documents({"lease": "w-dead"}) == 0
+    assert len(await store.due_deliveries(db, "sub_1", swept_at, held + 1)) == held
+    assert await db.workers.count_documents({"_id": "w-dead", "gone": 1}) == 1
+
+
 async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Document]) -> None:
     msg_id = await add(db, action())
     assert len(await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "worker-1")) == 1

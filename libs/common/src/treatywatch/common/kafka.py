@@ -317,6 +317,8 @@ class Publisher:
 
 
 BatchHandler = Callable[[list[ConsumerRecord]], Awaitable[None]]
+# How long a batch is applied while the next one is prefetched (Consumer._handle).
+PREFETCH_S = 0.05
 
 
 def idle_pause_s(backoff_s: float, quiet_s: float) -> float:
@@ -370,7 +372,7 @@ class Consumer:
                     await self._pause(consumer, idle_pause_s(backoff_s, time.monotonic() - last_records_at))
                 continue
             last_records_at = time.monotonic()
-            await handler(records)
+            await self._handle(consumer, handler, records)
             # If the group rebalanced while the batch was applied, whichever member now owns a partition reads it
             # again from the last commit, and applying an event twice changes nothing. This member commits what
             # it still owns and goes on with its new assignment, without a restart that would make the group
@@ -385,6 +387,25 @@ class Consumer:
             if len(offsets) < len(batches):
                 log.info("rebalanced_during_batch", group=self._group_id, records=len(records))
             self._observe(consumer, records, offsets)
+
+    async def _handle(self, consumer: AIOKafkaConsumer, handler: BatchHandler, records: list[ConsumerRecord]) -> None:
+        """Apply a batch while the fetcher prefetches the next one; stop prefetching if it takes long.
+
+        A partition with nothing new is fetched again as soon as its empty answer arrives, and a broker that
+        answers at once instead of waiting `fetch_max_wait_ms` (noida-db) turns that into a busy loop: while a
+        notify waited for room in its delivery lanes, its fetcher took most of a core. A batch still being
+        applied after `PREFETCH_S` pauses fetching until it is done.
+        """
+
+        def stop_prefetching() -> None:
+            consumer.pause(*consumer.assignment())
+
+        timer = asyncio.get_running_loop().call_later(PREFETCH_S, stop_prefetching)
+        try:
+            await handler(records)
+        finally:
+            timer.cancel()
+            consumer.resume(*(consumer.paused() & consumer.assignment()))
 
     async def _pause(self, consumer: AIOKafkaConsumer, seconds: float) -> None:
         # Paused partitions are not fetched. A rebalance during the pause hands out a new, unpaused assignment:

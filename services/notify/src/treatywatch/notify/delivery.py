@@ -60,6 +60,8 @@ OLDEST_PENDING = Gauge(
 IN_FLIGHT = Gauge("treatywatch_notify_attempts_in_flight", "Attempts being sent right now")
 # Outcomes the recorder writes in one bulk write at most.
 RECORD_BATCH = 500
+# The gauges' queries scan every pending delivery: they may take at most this share of the time.
+GAUGES_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ class Tuning:
     refresh_s: float
     gauges_s: float
     max_unrecorded: int = 128
+
+
+def gauges_pause_s(interval_s: float, took_s: float) -> float:
+    """How long to wait before the next gauge queries: `interval_s`, or longer so that queries that took `took_s`
+    take at most `GAUGES_SHARE` of the time."""
+    return max(interval_s, took_s / GAUGES_SHARE)
 
 
 def now_utc() -> datetime:
@@ -287,6 +295,7 @@ class Deliverer:
             group.create_task(self._supervise())
             group.create_task(self._record_forever())
             group.create_task(self._heartbeat_forever())
+            group.create_task(self._sweep_forever())
             group.create_task(self._gauges_forever())
 
     async def close(self, timeout_s: float = 10.0) -> None:
@@ -353,17 +362,29 @@ class Deliverer:
         return opened
 
     async def _heartbeat_forever(self) -> None:
-        """Keep this worker's leases alive and release those of workers that died."""
+        """Keep this worker's leases alive.
+
+        Apart from the sweep: releasing a dead worker's leases can take seconds on a busy database, and a
+        heartbeat waiting behind it made live workers look dead to each other, each releasing the others'
+        leases in turn (seen with three notifies on the full snapshot).
+        """
         while True:
             try:
-                now = now_utc()
-                await store.heartbeat(self.db, self.worker_id, now, self._alive_for_s)
+                await store.heartbeat(self.db, self.worker_id, now_utc(), self._alive_for_s)
                 self._alive = True
-                if released := await store.sweep_dead_workers(self.db, now, self.tuning.worker_ttl_s):
+            except Exception:
+                log.exception("heartbeat_failed", worker_id=self.worker_id)
+            await asyncio.sleep(self.tuning.worker_ttl_s / 4)
+
+    async def _sweep_forever(self) -> None:
+        """Release the leases of workers that died or retired."""
+        while True:
+            try:
+                if released := await store.sweep_dead_workers(self.db, now_utc(), self.tuning.worker_ttl_s):
                     log.warning("dead_workers_swept", released=released)
                     self.wake(self._lanes)
             except Exception:
-                log.exception("heartbeat_failed", worker_id=self.worker_id)
+                log.exception("sweep_failed", worker_id=self.worker_id)
             await asyncio.sleep(self.tuning.worker_ttl_s / 4)
 
     async def _record_forever(self) -> None:
@@ -420,14 +441,17 @@ class Deliverer:
                 lane.due_at(outcome.next_attempt_at)
 
     async def _gauges_forever(self) -> None:
+        """Every `gauges_s`, or less often when the backlog makes the queries slow: with 30,000 pending
+        deliveries they took over a second of SecantusDB's time each, from every notify."""
         while True:
+            started = time.monotonic()
             try:
                 count, oldest = await store.pending_stats(self.db)
                 QUEUE_DEPTH.set(count)
                 OLDEST_PENDING.set((now_utc() - oldest).total_seconds() if oldest else 0)
             except Exception:
                 log.exception("gauges_failed")
-            await asyncio.sleep(self.tuning.gauges_s)
+            await asyncio.sleep(gauges_pause_s(self.tuning.gauges_s, time.monotonic() - started))
 
 
 class Lane:
@@ -453,6 +477,8 @@ class Lane:
         self.stopped = False
         self.subscription_ended = False
         self._attempts: set[asyncio.Task[None]] = set()
+        self._failing_wanted: datetime | None = None
+        self._failing_writer: asyncio.Task[None] | None = None
         self._tasks = [asyncio.create_task(self._dispatch_forever()), asyncio.create_task(self._read_forever())]
 
     @property
@@ -654,10 +680,10 @@ class Lane:
         failing_since = subscription.get("failing_since")
         if not ok and failing_since is None:
             failing_since = subscription["failing_since"] = now
-            await self._mark_failing(now)
+            self._mark_failing(now)
         elif ok and failing_since is not None:
             subscription.pop("failing_since", None)
-            await self._mark_failing(None)
+            self._mark_failing(None)
             failing_since = None
         verdict = judge(
             code,
@@ -685,12 +711,27 @@ class Lane:
         self.engine.record(store.Outcome(delivery["_id"], self.id, self.engine.worker_id, attempt, status, retry_at))
         return verdict.disable_reason
 
-    async def _mark_failing(self, since: datetime | None) -> None:
-        # Best effort: the attempt's outcome matters more, and the next failure or success notes it again.
-        try:
-            await store.mark_failing(self.engine.db, self.id, since)
-        except Exception:
-            log.exception("mark_failing_failed", subscription_id=self.id)
+    def _mark_failing(self, since: datetime | None) -> None:
+        """Note in the database since when the subscription fails (None: it does not), without waiting for it.
+
+        One write at a time, of the latest state: an endpoint refusing every few requests flips the state at
+        every other attempt, and attempts that waited for each write were paced by the database (under two a
+        second per lane on a busy SecantusDB). Memory stays the truth for this worker's judgements.
+        """
+        self._failing_wanted = since
+        if self._failing_writer is None or self._failing_writer.done():
+            self._failing_writer = asyncio.create_task(self._write_failing())
+
+    async def _write_failing(self) -> None:
+        while True:
+            since = self._failing_wanted
+            # Best effort: the attempt's outcome matters more, and the next failure or success notes it again.
+            try:
+                await store.mark_failing(self.engine.db, self.id, since)
+            except Exception:
+                log.exception("mark_failing_failed", subscription_id=self.id)
+            if self._failing_wanted is since:
+                return
 
     async def _send(self, delivery: Document, subscription: Document) -> Reply:
         body = delivery["body"].encode()

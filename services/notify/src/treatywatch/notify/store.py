@@ -283,6 +283,10 @@ async def claim(db: AsyncDatabase[Document], deliveries: Sequence[Document], wor
     return [leased(d, worker_id) for d in deliveries if d["_id"] in ours]
 
 
+# Leases released in one write at most.
+RELEASE_BATCH = 200
+
+
 async def release(
     db: AsyncDatabase[Document], worker_id: str, now: datetime, ids: Collection[str] | None = None
 ) -> int:
@@ -290,8 +294,17 @@ async def release(
     query: Document = {"lease": worker_id, "status": "pending"}
     if ids is not None:
         query["_id"] = {"$in": list(ids)}
-    result = await db.deliveries.update_many(query, {"$set": {"lease": None, "next_attempt_at": now}})
-    return result.modified_count
+    released = 0
+    # In bounded batches: one write over thousands of leases held the collection for seconds and collided with
+    # every write to those deliveries meanwhile.
+    while batch := [d["_id"] async for d in db.deliveries.find(query, {"_id": 1}).limit(RELEASE_BATCH)]:
+        result = await db.deliveries.update_many(
+            {**query, "_id": {"$in": batch}}, {"$set": {"lease": None, "next_attempt_at": now}}
+        )
+        released += result.modified_count
+        if len(batch) < RELEASE_BATCH or not result.modified_count:
+            break
+    return released
 
 
 async def heartbeat(db: AsyncDatabase[Document], worker_id: str, now: datetime, ttl_s: float) -> None:
@@ -316,13 +329,17 @@ async def sweep_dead_workers(db: AsyncDatabase[Document], now: datetime, linger_
     GONE_SWEEPS more sweeps; return how many were released."""
     released = 0
     async for worker in db.workers.find({"alive_until": {"$lt": now}}):
-        released += await release(db, worker["_id"], now)
         unchanged = {"_id": worker["_id"], "alive_until": worker["alive_until"]}
         sweeps = int(worker.get("gone", 0))
         if sweeps >= GONE_SWEEPS:
+            released += await release(db, worker["_id"], now)
             await db.workers.delete_one(unchanged)
-        else:
-            await db.workers.update_one(unchanged, _gone(now, linger_s, sweeps + 1))
+        elif (await db.workers.update_one(unchanged, _gone(now, linger_s, sweeps + 1))).modified_count:
+            # Only the sweeper that marked the worker releases its leases: every notify releasing the same
+            # thousands of leases at once made their writes conflict with each other, and SecantusDB retried them
+            # for minutes (three notifies on the full snapshot). One that stops in between leaves them to the next
+            # sweep, a TTL later.
+            released += await release(db, worker["_id"], now)
     return released
 
 
