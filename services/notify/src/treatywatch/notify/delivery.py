@@ -79,7 +79,9 @@ class Tuning:
     idle_poll_s: float
     refresh_s: float
     gauges_s: float
-    max_unrecorded: int = 128
+    # One recorder write's worth: attempts go on at most as fast as `max_unrecorded` per write, and with 128 a
+    # busy SecantusDB (a write every 4 s) held three notifies to about 30 attempts a second.
+    max_unrecorded: int = RECORD_BATCH
 
 
 def gauges_pause_s(interval_s: float, took_s: float) -> float:
@@ -157,8 +159,9 @@ class Deliverer:
         self.db, self.policy, self.tuning, self.sender, self.vault = db, policy, tuning, sender, vault
         self.worker_id = "notify-" + secrets.token_hex(8)
         self.connections = asyncio.Semaphore(tuning.max_connections)
-        # Attempts sent but not yet written: a crash sends these again, so there are never many. Those of deliveries
-        # being admitted are not counted (their events are consumed again after a crash, so the batch bounds them).
+        # Attempts sent but not yet written: a crash sends these again, so there are never many (at most a recorder
+        # batch). Those of deliveries being admitted are not counted (their events are consumed again after a crash,
+        # so the batch bounds them).
         self._unrecorded = asyncio.Semaphore(tuning.max_unrecorded)
         self._uncounted: set[str] = set()
         self._lanes: dict[str, Lane] = {}
