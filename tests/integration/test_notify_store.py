@@ -222,6 +222,23 @@ async def test_sweepers_of_one_dead_worker_release_its_leases_once_in_bounded_ba
     assert await db.workers.count_documents({"_id": "w-dead", "gone": 1}) == 1
 
 
+async def test_leases_of_a_forgotten_worker_are_released_and_those_of_known_workers_kept(
+    db: AsyncDatabase[Document],
+) -> None:
+    holders = ["w-alive", "w-gone", "w-forgotten", "w-forgotten"]
+    await store.add_deliveries(
+        db, [store.leased(store.event_delivery(subscription(), action(), NOW), holder) for holder in holders]
+    )
+    await store.heartbeat(db, "w-alive", NOW, ttl_s=30)
+    await store.heartbeat(db, "w-gone", NOW, ttl_s=30)
+    assert await store.retire(db, "w-gone", NOW, linger_s=30) == 1
+    # w-forgotten's insert landed after its last sweep: nobody would ever release it.
+    assert await store.release_orphaned(db, LATER) == 2
+    assert [d["lease"] async for d in db.deliveries.find({"lease": {"$ne": None}})] == ["w-alive"]
+    assert len(await store.due_deliveries(db, "sub_1", LATER, 10)) == 3
+    assert await store.release_orphaned(db, LATER) == 0
+
+
 async def test_an_attempt_is_recorded_only_under_its_lease(db: AsyncDatabase[Document]) -> None:
     msg_id = await add(db, action())
     assert len(await store.claim(db, await store.due_deliveries(db, "sub_1", NOW, 1), "worker-1")) == 1

@@ -60,8 +60,9 @@ OLDEST_PENDING = Gauge(
 IN_FLIGHT = Gauge("treatywatch_notify_attempts_in_flight", "Attempts being sent right now")
 # Outcomes the recorder writes in one bulk write at most.
 RECORD_BATCH = 500
-# The gauges' queries scan every pending delivery: they may take at most this share of the time.
-GAUGES_SHARE = 0.02
+# The gauges and the search for orphaned leases scan every pending delivery: each may take at most this share
+# of the time.
+SCAN_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -84,10 +85,10 @@ class Tuning:
     max_unrecorded: int = RECORD_BATCH
 
 
-def gauges_pause_s(interval_s: float, took_s: float) -> float:
-    """How long to wait before the next gauge queries: `interval_s`, or longer so that queries that took `took_s`
-    take at most `GAUGES_SHARE` of the time."""
-    return max(interval_s, took_s / GAUGES_SHARE)
+def scan_pause_s(interval_s: float, took_s: float) -> float:
+    """How long to wait before a scan runs again: `interval_s`, or longer so that a scan that took `took_s`
+    takes at most `SCAN_SHARE` of the time."""
+    return max(interval_s, took_s / SCAN_SHARE)
 
 
 def now_utc() -> datetime:
@@ -299,6 +300,7 @@ class Deliverer:
             group.create_task(self._record_forever())
             group.create_task(self._heartbeat_forever())
             group.create_task(self._sweep_forever())
+            group.create_task(self._orphans_forever())
             group.create_task(self._gauges_forever())
 
     async def close(self, timeout_s: float = 10.0) -> None:
@@ -379,6 +381,20 @@ class Deliverer:
                 log.exception("heartbeat_failed", worker_id=self.worker_id)
             await asyncio.sleep(self.tuning.worker_ttl_s / 4)
 
+    async def _orphans_forever(self) -> None:
+        """Release leases whose worker is forgotten, as rarely as a gone worker is kept (GONE_SWEEPS sweeps)."""
+        interval_s = self.tuning.worker_ttl_s * store.GONE_SWEEPS
+        while True:
+            await asyncio.sleep(interval_s)
+            started = time.monotonic()
+            try:
+                if released := await store.release_orphaned(self.db, now_utc()):
+                    log.warning("orphaned_leases_released", released=released)
+                    self.wake(self._lanes)
+            except Exception:
+                log.exception("orphan_release_failed", worker_id=self.worker_id)
+            interval_s = scan_pause_s(self.tuning.worker_ttl_s * store.GONE_SWEEPS, time.monotonic() - started)
+
     async def _sweep_forever(self) -> None:
         """Release the leases of workers that died or retired."""
         while True:
@@ -454,7 +470,7 @@ class Deliverer:
                 OLDEST_PENDING.set((now_utc() - oldest).total_seconds() if oldest else 0)
             except Exception:
                 log.exception("gauges_failed")
-            await asyncio.sleep(gauges_pause_s(self.tuning.gauges_s, time.monotonic() - started))
+            await asyncio.sleep(scan_pause_s(self.tuning.gauges_s, time.monotonic() - started))
 
 
 class Lane:

@@ -343,6 +343,22 @@ async def sweep_dead_workers(db: AsyncDatabase[Document], now: datetime, linger_
     return released
 
 
+async def release_orphaned(db: AsyncDatabase[Document], now: datetime) -> int:
+    """Release the leases held by workers no longer registered; return how many.
+
+    A write of a worker (its claim, its consumer's insert) can land after the worker was swept for the last time
+    and forgotten: seen with 401 deliveries on a SecantusDB that ran writes minutes late. Those leases belong to
+    nobody. Scans the pending deliveries, so run it rarely.
+    """
+    holders = await db.deliveries.distinct("lease", {"status": "pending", "lease": {"$ne": None}})
+    # Read after the holders: a worker that registers in between is known, or holds nothing yet.
+    known = {w["_id"] async for w in db.workers.find({}, {"_id": 1})}
+    released = 0
+    for holder in set(holders) - known:
+        released += await release(db, holder, now)
+    return released
+
+
 async def retire(db: AsyncDatabase[Document], worker_id: str, now: datetime, linger_s: float) -> int:
     """A worker that stops hands its leases back and is marked gone; return how many it released."""
     released = await release(db, worker_id, now)
