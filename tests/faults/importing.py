@@ -8,8 +8,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from pymongo import MongoClient
 
 from tests.conftest import DATA, OUTPUT
 from tests.receiver import Receiver
+from tests.waiting import wait_until
 from treatywatch.cli.client import read_titles
 from treatywatch.cli.stack import Ports, Stack
 from treatywatch.common.mongo import Document
@@ -138,6 +140,24 @@ def start_import(platform: Stack, files: list[Path]) -> subprocess.Popen[bytes]:
 def applied(mongo: MongoClient[Document], database: str) -> int:
     """Events a registry has applied, read from its database (it answers while the registry is down)."""
     return mongo[database].events.count_documents({})
+
+
+def wait_for_everything(
+    platform: Stack,
+    cli: subprocess.Popen[bytes],
+    mongo: MongoClient[Document],
+    receiver: Receiver,
+    total: int,
+    registry_applied: Callable[[], int],
+    registry: str,
+) -> None:
+    """The import ends well; then the clean registry, the registry under test (`registry`, in messages) and the
+    catch-all webhook have every one of the `total` events."""
+    assert cli.wait(timeout=PATIENCE_S) == 0, platform.log_tail("cli")
+    clean_applied = partial(applied, mongo, CLEAN_DB)
+    wait_until(lambda: clean_applied() >= total, "the clean registry to apply every event", PATIENCE_S, DB_POLL_S)
+    wait_until(lambda: registry_applied() >= total, f"{registry} to apply every event", PATIENCE_S, DB_POLL_S)
+    wait_until(lambda: delivered(receiver) >= total, "every event to be delivered", PATIENCE_S)
 
 
 def delivered(receiver: Receiver) -> int:

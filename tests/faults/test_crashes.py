@@ -15,7 +15,6 @@ import pytest
 from pymongo import MongoClient
 
 from tests.faults.importing import (
-    CLEAN_DB,
     DB_POLL_S,
     FILES,
     PATIENCE_S,
@@ -29,6 +28,7 @@ from tests.faults.importing import (
     platform_under_test,
     start_import,
     subscribe_everything,
+    wait_for_everything,
 )
 from tests.receiver import webhook_receiver
 from tests.waiting import wait_until
@@ -94,20 +94,7 @@ def test_sigkilled_registry_and_notify_lose_double_and_alter_nothing(
         done = [restarts.submit(kill_repeatedly, s, moments) for s, moments in kill_schedule(total).items()]
         kills = sorted((k for future in done for k in future.result()), key=lambda k: k[2])
 
-        assert cli.wait(timeout=PATIENCE_S) == 0, platform.log_tail("cli")
-        wait_until(
-            lambda: applied(mongo, CLEAN_DB) >= total,
-            "the clean registry to apply every event",
-            PATIENCE_S,
-            every_s=DB_POLL_S,
-        )
-        wait_until(
-            lambda: progress["registry"]() >= total,
-            "the killed registry to apply every event",
-            PATIENCE_S,
-            every_s=DB_POLL_S,
-        )
-        wait_until(lambda: delivered(receiver) >= total, "every event to be delivered", PATIENCE_S)
+        wait_for_everything(platform, cli, mongo, receiver, total, progress["registry"], "the killed registry")
         finished = time.monotonic() - started
         requests = len(receiver.requests)
         bodies = bodies_by_webhook_id(receiver)

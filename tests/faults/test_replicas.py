@@ -21,7 +21,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import MongoClient
 
 from tests.faults.importing import (
-    CLEAN_DB,
     DB_POLL_S,
     FILES,
     PATIENCE_S,
@@ -35,6 +34,7 @@ from tests.faults.importing import (
     platform_under_test,
     start_import,
     subscribe_everything,
+    wait_for_everything,
 )
 from tests.receiver import Reply, per_message, webhook_receiver
 from tests.waiting import wait_until
@@ -183,17 +183,7 @@ def test_replicas_killed_and_restarted_in_turn_lose_double_and_reorder_nothing(
         for lane in [restarts.submit(roll, service) for service in ("registry", "notify")]:
             lane.result()
 
-        assert cli.wait(timeout=PATIENCE_S) == 0, platform.log_tail("cli")
-        wait_until(
-            lambda: applied(mongo, CLEAN_DB) >= total,
-            "the clean registry to apply every event",
-            PATIENCE_S,
-            every_s=DB_POLL_S,
-        )
-        wait_until(
-            lambda: registry_applied() >= total, "the replicas to apply every event", PATIENCE_S, every_s=DB_POLL_S
-        )
-        wait_until(lambda: delivered(receiver) >= total, "every event to be delivered", PATIENCE_S)
+        wait_for_everything(platform, cli, mongo, receiver, total, registry_applied, "the replicas")
         finished = time.monotonic() - started
         requests = len(receiver.requests)
         accepted = len(receiver.delivered())

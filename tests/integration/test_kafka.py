@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -84,10 +84,12 @@ async def consume(
     group_id: str,
     enough: Callable[[list[ConsumerRecord]], bool],
     fail_with: Exception | None = None,
+    applying: Callable[[Consumer], Awaitable[None]] | None = None,
 ) -> list[ConsumerRecord]:
     """Run a group member until `enough` holds for what it received (committing each batch); return the records.
 
-    With `fail_with`, the handler records its first batch and raises, as an apply that fails would.
+    With `fail_with`, the handler records its first batch and raises, as an apply that fails would. `applying`
+    runs inside the handler, as part of applying each batch.
     """
     consumer = Consumer(settings, group_id)
     await consumer.start()
@@ -97,6 +99,8 @@ async def consume(
         seen.extend(records)
         if fail_with is not None:
             raise fail_with
+        if applying is not None:
+            await applying(consumer)
         if enough(seen):
             consumer.request_stop()
 
@@ -204,29 +208,21 @@ async def test_a_batch_applied_for_long_pauses_fetching_until_it_is_done(
     # noida-db answers an empty fetch at once: without the pause the fetcher loops while the batch is applied.
     first, second = actions(["NOR"], per_participant=3), actions(["SWE"], per_participant=3)
     await publisher.publish_events(first)
-    consumer = Consumer(settings, f"g-{uuid.uuid4().hex}")
-    await consumer.start()
-    kafka = consumer._require()
-    seen: list[ConsumerRecord] = []
     paused_while_applying: list[bool] = []
 
-    async def handler(records: list[ConsumerRecord]) -> None:
-        seen.extend(records)
-        if not paused_while_applying:
-            while True:  # until the consumer pauses its fetching (the whole run is bounded by WAIT_S)
-                if kafka.paused():
-                    break
-                await asyncio.sleep(0.01)
-            paused_while_applying.append(kafka.paused() == kafka.assignment())
-            await publisher.publish_events(second)
-        if len(seen) >= len(first) + len(second):
-            consumer.request_stop()
+    async def slowly(consumer: Consumer) -> None:
+        if paused_while_applying:
+            return
+        kafka = consumer._require()
+        while True:  # until the consumer pauses its fetching (consume() bounds the whole run by WAIT_S)
+            if kafka.paused():
+                break
+            await asyncio.sleep(0.01)
+        paused_while_applying.append(kafka.paused() == kafka.assignment())
+        await publisher.publish_events(second)
 
-    try:
-        async with asyncio.timeout(WAIT_S):
-            await consumer.run(handler)
-    finally:
-        await consumer.stop()
+    group = f"g-{uuid.uuid4().hex}"
+    seen = await consume(settings, group, lambda seen: len(seen) >= len(first) + len(second), applying=slowly)
     assert paused_while_applying == [True]
     assert sorted(ids(seen)) == sorted(e.id for e in first + second)
 

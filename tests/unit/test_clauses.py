@@ -162,6 +162,7 @@ def test_convention_on_the_rights_of_the_child_article_49() -> None:
     )
     rule = parsed.rules.entry_into_force
     assert rule is not None
+    assert rule.delay is not None
     assert (rule.instruments, rule.delay.days, rule.source) == (20, 30, "Article 49")
     assert rule.date_from(date(1990, 8, 3)) == date(1990, 9, 2)
     assert parsed.rules.later_participants is not None

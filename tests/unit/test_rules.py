@@ -45,6 +45,7 @@ def test_mine_ban_rules_follow_articles_17_20_and_7() -> None:
     rules = MINE_BAN_RULES
     assert rules.entry_into_force is not None
     assert rules.entry_into_force.instruments == 40
+    assert rules.entry_into_force.delay is not None
     assert rules.entry_into_force.delay.apply(date(1998, 9, 16)) == date(1999, 3, 1)
     assert rules.later_participants is not None
     assert rules.later_participants.apply(date(2002, 9, 11)) == date(2003, 3, 1)
