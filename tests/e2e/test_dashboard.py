@@ -57,11 +57,15 @@ def platform(servers: Stack) -> Iterator[Stack]:
         post(stack, "/v1/resolutions", earlier.encode(), "text/plain")
         # Two of the ten instruments the Second Optional Protocol to the ICCPR (IV-12) needs: the depositary's date
         # of entry into force has no count on the record to back it.
-        batch = {"events": [second_protocol("ESP", "1991-04-11"), second_protocol("NOR", "1991-09-05")]}
+        # And a treaty registered without its rules (every catalogued treaty has its entry into force).
+        unruled = {"treaty_id": "ext:unruled", "title": "A treaty registered without its rules", "depositary": "X"}
+        events = [second_protocol("ESP", "1991-04-11"), second_protocol("NOR", "1991-09-05")]
+        events.append({"source": "/tests/e2e/dashboard", "type": "treaty.registered", "data": unruled})
+        batch = {"events": events}
         response = httpx.post(f"{stack.url('ingest')}/v1/events:batch", json=batch, headers=AUTH, timeout=30)
         assert response.status_code == 202, response.text
-        # Every event applied (ingest's catalogue, the status file, the resolutions, the two), whatever their order.
-        expected = len(catalog_events()) + imported["events"] + 2 + 2
+        # Every event applied (ingest's catalogue, the status file, the resolutions, the three), whatever their order.
+        expected = len(catalog_events()) + imported["events"] + 2 + 3
         wait_until(lambda: applied(stack) == expected, f"{expected} events applied", timeout_s=60)
         assert seed_verified(stack)
         yield stack
@@ -416,8 +420,7 @@ def check_download(page: Page, stack: Stack, where: str, url: str, name: str) ->
 def test_the_treaty_page_says_unknown_without_a_rule_and_shows_where_the_record_and_depositary_differ(
     page: Page, platform: Stack
 ) -> None:
-    # The 1926 Slavery Convention: its entry into force is no count of instruments, so no rule is catalogued.
-    visit(page, platform, "/ui/treaties/XVIII-3")
+    visit(page, platform, "/ui/treaties/ext:unruled")
     entry = page.locator("#facts > div", has_text="Entry into force")
     expect(entry.locator("dd")).to_contain_text("unknown")
     expect(entry).to_contain_text("the registry does not know the treaty's rule of entry into force")

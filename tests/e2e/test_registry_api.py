@@ -351,16 +351,24 @@ def test_a_treaty_shows_its_rules_in_words_and_where_its_entry_into_force_comes_
         "source": "Article 17(1)",
     }
     assert treaty["warnings"] == []
-    # Registered by the catalogue, no action recorded: the rule is known, the count is not reached.
+    # Registered by the catalogue, no action recorded here: the rule is known, the count is not reached.
     covenant = get(platform, "/v1/treaties/IV-3")
-    assert (covenant["entry_into_force"], covenant["rules_in_words"], covenant["warnings"]) == (
-        None,
-        "The treaty provides for no withdrawal (Part V, Articles 26 to 31)",
-        [],
-    )
-    assert covenant["entry_into_force_dates"]["reason"] == (
-        "the registry does not know the treaty's rule of entry into force"
-    )
+    reason = "0 of the 35 binding instruments the rule counts are recorded"
+    assert (covenant["entry_into_force"], covenant["entry_into_force_dates"]["reason"]) == (None, reason)
+    assert covenant["warnings"] == [f"the depositary states 1976-01-03, but {reason}"]
+    assert covenant["rules_explained"][0]["source"] == "Article 27(1)"
+    # Registered without rules: the registry says what it does not know rather than guess.
+    registered = {"treaty_id": "ext:unruled", "title": "A treaty registered without its rules", "depositary": "X"}
+    post_events(platform, [{"type": "treaty.registered", "data": registered}])
+
+    def unruled() -> Any:
+        response = httpx.get(f"{platform.url('registry')}/v1/treaties/ext%3Aunruled", timeout=30)
+        return response.json() if response.status_code == 200 else None
+
+    treaty = wait_until(unruled, "the treaty without rules registered")
+    assert (treaty["entry_into_force"], treaty["rules_explained"]) == (None, [])
+    unknown = "the registry does not know the treaty's rule of entry into force"
+    assert treaty["entry_into_force_dates"]["reason"] == unknown
 
 
 def iccpr(stack: Stack) -> Any:
