@@ -295,11 +295,12 @@ async def release(
     if ids is not None:
         query["_id"] = {"$in": list(ids)}
     released = 0
-    # In bounded batches of one update per delivery: one write over thousands of leases held the collection for
-    # seconds, and SecantusDB runs a multi-document update as one transaction that a write conflict restarts whole.
-    change = {"$set": {"lease": None, "next_attempt_at": now}}
+    # In bounded batches: one write over thousands of leases held the collection for seconds and collided with
+    # every write to those deliveries meanwhile.
     while batch := [d["_id"] async for d in db.deliveries.find(query, {"_id": 1}).limit(RELEASE_BATCH)]:
-        result = await db.deliveries.bulk_write([UpdateOne({**query, "_id": i}, change) for i in batch], ordered=False)
+        result = await db.deliveries.update_many(
+            {**query, "_id": {"$in": batch}}, {"$set": {"lease": None, "next_attempt_at": now}}
+        )
         released += result.modified_count
         if len(batch) < RELEASE_BATCH or not result.modified_count:
             break
