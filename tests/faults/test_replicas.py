@@ -1,7 +1,8 @@
 """Three registries and three notifies under the import: one of each SIGKILLed, then every one restarted in turn.
 The registry ends as an undisturbed one does and applied each partition key's events in offset order; every
 event reaches a catch-all webhook and no webhook-id changes body; the killed notify's leases are taken over (how
-soon is reported: the sweep's timing is the store tests' to pin, a busy machine's to stretch)."""
+soon is reported, for the leases it held and for its writes that land after its death: the sweep's timing is the
+store tests' to pin, a busy machine's to stretch)."""
 
 from __future__ import annotations
 
@@ -117,21 +118,29 @@ def restart(platform: Stack, service: str, replica: int) -> None:
     platform.wait_ready((service,), timeout_s=PATIENCE_S, only=replica)
 
 
-def kill_one_of_each(platform: Stack, mongo: MongoClient[Document]) -> tuple[int, float]:
+def kill_one_of_each(platform: Stack, mongo: MongoClient[Document]) -> tuple[int, float, float]:
     """SIGKILL notify-1 and, once another notify swept it, registry-1; start both again.
 
-    Returns how many deliveries the dead notify held leased and how long until they were released to the others.
+    Returns how many deliveries the dead notify held leased, how long until those were released to the others, and
+    how long until its writes still on their way when it died (they land late on a busy database) were too.
     """
     dead = worker_id(platform, "notify-1")
     killed_at = time.monotonic()
     platform.kill("notify-1")
-    held = mongo[NOTIFY_DB].deliveries.count_documents({"lease": dead})
-    # A sweep releases a dead worker's leases and marks it gone (the next releases a write of it that landed late).
     notify = mongo[NOTIFY_DB]
+    held = [d["_id"] for d in notify.deliveries.find({"lease": dead}, {"_id": 1})]
+    wait_until(
+        lambda: notify.deliveries.count_documents({"_id": {"$in": held}, "lease": dead}) == 0,
+        "the leases the dead notify held to be released",
+        PATIENCE_S,
+        every_s=DB_POLL_S / 4,
+    )
+    released_s = time.monotonic() - killed_at
+    # A sweep releases a dead worker's leases and marks it gone (the next releases a write of it that landed late).
     alive = {"_id": dead, "gone": {"$exists": False}}
     wait_until(
         lambda: notify.workers.count_documents(alive) + notify.deliveries.count_documents({"lease": dead}) == 0,
-        "the dead notify's leases to be released",
+        "every lease of the dead notify to be released",
         PATIENCE_S,
         every_s=DB_POLL_S / 4,
     )
@@ -140,7 +149,7 @@ def kill_one_of_each(platform: Stack, mongo: MongoClient[Document]) -> tuple[int
     for service in ("registry", "notify"):
         platform.start_service(service, 1)
         platform.wait_ready((service,), timeout_s=PATIENCE_S, only=1)
-    return held, taken_over_s
+    return len(held), released_s, taken_over_s
 
 
 @pytest.mark.timeout(PATIENCE_S * 3)
@@ -172,8 +181,11 @@ def test_replicas_killed_and_restarted_in_turn_lose_double_and_reorder_nothing(
             lambda: registry_applied() >= total // 10, "a tenth of the events applied", PATIENCE_S, every_s=DB_POLL_S
         )
         killed_at_applied = registry_applied()
-        held, taken_over_s = kill_one_of_each(platform, mongo)
-        note(f"killed registry-1 and notify-1 (its {held} leases taken over after {taken_over_s:.1f} s, TTL {TTL_S} s)")
+        held, released_s, taken_over_s = kill_one_of_each(platform, mongo)
+        note(
+            f"killed registry-1 and notify-1 (TTL {TTL_S} s): the {held} leases it held released after "
+            f"{released_s:.1f} s, its writes that landed later too after {taken_over_s:.1f} s"
+        )
 
         def roll(service: str) -> None:
             for replica in range(REPLICAS):
