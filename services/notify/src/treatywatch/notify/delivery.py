@@ -20,7 +20,7 @@ import random
 import secrets
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -298,10 +298,14 @@ class Deliverer:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._supervise())
             group.create_task(self._record_forever())
-            group.create_task(self._heartbeat_forever())
-            group.create_task(self._sweep_forever())
-            group.create_task(self._orphans_forever())
-            group.create_task(self._gauges_forever())
+            ttl_s = self.tuning.worker_ttl_s
+            group.create_task(self._every(ttl_s / 4, self._beat, "heartbeat_failed"))
+            group.create_task(self._every(ttl_s / 4, self._sweep, "sweep_failed"))
+            orphans_s = ttl_s * store.GONE_SWEEPS
+            group.create_task(
+                self._every(orphans_s, self._release_orphans, "orphan_release_failed", scan=True, wait=True)
+            )
+            group.create_task(self._every(self.tuning.gauges_s, self._update_gauges, "gauges_failed", scan=True))
 
     async def close(self, timeout_s: float = 10.0) -> None:
         """Stop every lane, write the outcomes still queued, hand the leases back, close the connections.
@@ -366,45 +370,48 @@ class Deliverer:
                 self._unopenable.add(subscription["_id"])
         return opened
 
-    async def _heartbeat_forever(self) -> None:
+    async def _every(
+        self,
+        interval_s: float,
+        step: Callable[[], Awaitable[None]],
+        failure: str,
+        *,
+        scan: bool = False,
+        wait: bool = False,
+    ) -> None:
+        """Run `step` every `interval_s` until cancelled (after a first wait if `wait`), logging `failure` when it
+        raises. A `scan` of every pending delivery waits longer after a slow run (`scan_pause_s`)."""
+        pause_s = interval_s if wait else 0.0
+        while True:
+            await asyncio.sleep(pause_s)
+            started = time.monotonic()
+            try:
+                await step()
+            except Exception:
+                log.exception(failure, worker_id=self.worker_id)
+            pause_s = scan_pause_s(interval_s, time.monotonic() - started) if scan else interval_s
+
+    async def _beat(self) -> None:
         """Keep this worker's leases alive.
 
         Apart from the sweep: releasing a dead worker's leases can take seconds on a busy database, and a
         heartbeat waiting behind it made live workers look dead to each other, each releasing the others'
         leases in turn (seen with three notifies on the full snapshot).
         """
-        while True:
-            try:
-                await store.heartbeat(self.db, self.worker_id, now_utc(), self._alive_for_s)
-                self._alive = True
-            except Exception:
-                log.exception("heartbeat_failed", worker_id=self.worker_id)
-            await asyncio.sleep(self.tuning.worker_ttl_s / 4)
+        await store.heartbeat(self.db, self.worker_id, now_utc(), self._alive_for_s)
+        self._alive = True
 
-    async def _orphans_forever(self) -> None:
-        """Release leases whose worker is forgotten, as rarely as a gone worker is kept (GONE_SWEEPS sweeps)."""
-        interval_s = self.tuning.worker_ttl_s * store.GONE_SWEEPS
-        while True:
-            await asyncio.sleep(interval_s)
-            started = time.monotonic()
-            try:
-                if released := await store.release_orphaned(self.db, now_utc()):
-                    log.warning("orphaned_leases_released", released=released)
-                    self.wake(self._lanes)
-            except Exception:
-                log.exception("orphan_release_failed", worker_id=self.worker_id)
-            interval_s = scan_pause_s(self.tuning.worker_ttl_s * store.GONE_SWEEPS, time.monotonic() - started)
-
-    async def _sweep_forever(self) -> None:
+    async def _sweep(self) -> None:
         """Release the leases of workers that died or retired."""
-        while True:
-            try:
-                if released := await store.sweep_dead_workers(self.db, now_utc(), self.tuning.worker_ttl_s):
-                    log.warning("dead_workers_swept", released=released)
-                    self.wake(self._lanes)
-            except Exception:
-                log.exception("sweep_failed", worker_id=self.worker_id)
-            await asyncio.sleep(self.tuning.worker_ttl_s / 4)
+        if released := await store.sweep_dead_workers(self.db, now_utc(), self.tuning.worker_ttl_s):
+            log.warning("dead_workers_swept", released=released)
+            self.wake(self._lanes)
+
+    async def _release_orphans(self) -> None:
+        """Release leases whose worker is forgotten; run as rarely as a gone worker is kept (GONE_SWEEPS sweeps)."""
+        if released := await store.release_orphaned(self.db, now_utc()):
+            log.warning("orphaned_leases_released", released=released)
+            self.wake(self._lanes)
 
     async def _record_forever(self) -> None:
         batch: list[store.Outcome] = []
@@ -459,18 +466,12 @@ class Deliverer:
             elif outcome.next_attempt_at is not None and (lane := self._lanes.get(outcome.subscription_id)):
                 lane.due_at(outcome.next_attempt_at)
 
-    async def _gauges_forever(self) -> None:
-        """Every `gauges_s`, or less often when the backlog makes the queries slow: with 30,000 pending
-        deliveries they took over a second of SecantusDB's time each, from every notify."""
-        while True:
-            started = time.monotonic()
-            try:
-                count, oldest = await store.pending_stats(self.db)
-                QUEUE_DEPTH.set(count)
-                OLDEST_PENDING.set((now_utc() - oldest).total_seconds() if oldest else 0)
-            except Exception:
-                log.exception("gauges_failed")
-            await asyncio.sleep(scan_pause_s(self.tuning.gauges_s, time.monotonic() - started))
+    async def _update_gauges(self) -> None:
+        """The backlog gauges; every `gauges_s`, or less often when the backlog makes the queries slow: with 30,000
+        pending deliveries they took over a second of SecantusDB's time each, from every notify."""
+        count, oldest = await store.pending_stats(self.db)
+        QUEUE_DEPTH.set(count)
+        OLDEST_PENDING.set((now_utc() - oldest).total_seconds() if oldest else 0)
 
 
 class Lane:
